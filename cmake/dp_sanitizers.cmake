@@ -1,0 +1,5 @@
+if(DP_SANITIZE)
+  string(REPLACE ";" "," _dp_san "${DP_SANITIZE}")
+  add_compile_options(-fsanitize=${_dp_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_dp_san})
+endif()
