@@ -17,3 +17,8 @@ option(DP_BUILD_FUZZ "Build libFuzzer targets (needs clang)" OFF)
 option(DP_BUILD_BENCH "Build benchmarks" ON)
 option(DP_WARNINGS_AS_ERRORS "Treat warnings as errors" OFF)
 set(DP_SANITIZE "" CACHE STRING "Sanitizers, e.g. address;undefined")
+
+# Parquet, .npy and dpipe's own state files are little-endian; dpipe copies them as bytes.
+if(CMAKE_C_BYTE_ORDER STREQUAL "BIG_ENDIAN")
+  message(FATAL_ERROR "dpipe supports little-endian hosts only")
+endif()
