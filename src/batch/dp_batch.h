@@ -24,14 +24,14 @@ typedef struct dp_batch_counts {
 } dp_batch_counts;
 
 typedef struct dp_batch {
-    int64_t n_rows;     /* rows filled */
-    int64_t n_cols;     /* columns */
-    int64_t ld;         /* leading dimension (>= n_rows; = row capacity) */
-    int64_t cap_rows;   /* row capacity */
-    double *values;     /* ld * n_cols */
+    int64_t n_rows;          /* rows filled */
+    int64_t n_cols;          /* columns */
+    int64_t ld;              /* leading dimension (>= n_rows; = row capacity) */
+    int64_t cap_rows;        /* row capacity */
+    double *values;          /* ld * n_cols */
     dp_batch_counts *counts; /* n_cols */
-    int64_t row_offset; /* global index of row 0 */
-    int32_t file_index; /* file holding row 0 (per-file and sample scans: all rows) */
+    int64_t row_offset;      /* global index of row 0 */
+    int32_t file_index;      /* file holding row 0 (per-file and sample scans: all rows) */
 } dp_batch;
 
 /* Allocate a batch for up to cap_rows x n_cols (values uninitialised, n_rows = 0). */

@@ -22,7 +22,7 @@
 
 typedef struct dp_pq_statistics {
     bool present;
-    bool has_min, has_max;             /* deprecated fields 2 (min), 1 (max) */
+    bool has_min, has_max; /* deprecated fields 2 (min), 1 (max) */
     dp_view min, max;
     bool has_min_value, has_max_value; /* fields 6 (min_value), 5 (max_value) */
     dp_view min_value, max_value;
@@ -48,7 +48,7 @@ typedef struct dp_pq_schema_element {
     int32_t type_length; /* FIXED_LEN_BYTE_ARRAY width; 0 when absent */
     bool has_repetition;
     dp_pq_repetition repetition;
-    int32_t num_children; /* 0 = leaf */
+    int32_t num_children;   /* 0 = leaf */
     int32_t converted_type; /* DP_PQ_CT_NONE when absent */
     bool has_scale, has_precision;
     int32_t scale, precision;
@@ -135,26 +135,27 @@ typedef enum dp_pq_value_kind {
     DP_PQ_KIND_BOOL,     /* BOOLEAN -> 0/1 */
     DP_PQ_KIND_STRING,   /* BYTE_ARRAY/FLBA with STRING/UTF8/ENUM/JSON */
     DP_PQ_KIND_BINARY,   /* other BYTE_ARRAY/FLBA */
-    DP_PQ_KIND_TEMPORAL, /* INT96, DATE, TIME, TIMESTAMP: shown by inspect, refused for statistics */
+    DP_PQ_KIND_TEMPORAL, /* INT96, DATE, TIME, TIMESTAMP: shown by inspect, refused for statistics
+                          */
     DP_PQ_KIND_NULL,     /* UNKNOWN logical type: every value null */
     DP_PQ_KIND_OTHER     /* nested or not readable as a flat value */
 } dp_pq_value_kind;
 
 /* A leaf column derived from the flattened schema tree. */
 typedef struct dp_pq_column_desc {
-    int32_t schema_index;  /* into dp_pq_file_meta.schema */
-    char *path;            /* "a.b.c" (dp_malloc'ed, owned by the descriptor array) */
-    char *name;            /* last path component (dp_malloc'ed) */
+    int32_t schema_index; /* into dp_pq_file_meta.schema */
+    char *path;           /* "a.b.c" (dp_malloc'ed, owned by the descriptor array) */
+    char *name;           /* last path component (dp_malloc'ed) */
     dp_pq_physical type;
     int32_t type_length;
     dp_pq_repetition repetition;
     int16_t max_def, max_rep;
-    bool nested;           /* inside a group or repeated: listed by inspect, refused by readers */
+    bool nested; /* inside a group or repeated: listed by inspect, refused by readers */
     int32_t converted_type;
     dp_pq_logical logical;
     int32_t scale, precision; /* decimal, from the logical type or the legacy fields */
     dp_pq_value_kind kind;
-    bool numeric;          /* kind is FLOAT, FLOAT16, INT, UINT, DECIMAL or BOOL */
+    bool numeric; /* kind is FLOAT, FLOAT16, INT, UINT, DECIMAL or BOOL */
 } dp_pq_column_desc;
 
 typedef struct dp_pq_page_header {
@@ -199,8 +200,7 @@ dp_status dp_pq_meta_validate(const dp_pq_file_meta *m, const dp_pq_column_desc 
                               int32_t n_cols, uint64_t file_size, dp_error *err) DP_MUST_USE;
 
 /* Decode one PageHeader at the cursor; on success the cursor is just past it. */
-dp_status dp_pq_page_header_decode(dp_cursor *c, dp_pq_page_header *out,
-                                   dp_error *err) DP_MUST_USE;
+dp_status dp_pq_page_header_decode(dp_cursor *c, dp_pq_page_header *out, dp_error *err) DP_MUST_USE;
 
 /* Read and decode the footer of a file: checks "PAR1" at both ends ("PARE" = encrypted footer
  * -> DP_ENCRYPTED), the footer length against the file size and DP_LIMIT_FOOTER_MAX, then

@@ -37,12 +37,12 @@
     } while (0)
 
 #if defined(__GNUC__) || defined(__clang__)
-#define DP_MUST_USE __attribute__((warn_unused_result))
-#define DP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define DP_MUST_USE    __attribute__((warn_unused_result))
+#define DP_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define DP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define DP_MUST_USE
-#define DP_LIKELY(x) (x)
+#define DP_LIKELY(x)   (x)
 #define DP_UNLIKELY(x) (x)
 #endif
 
@@ -55,8 +55,8 @@ void dp__assert_fail(const char *expr, const char *file, int line);
 #endif
 
 #define DP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define DP_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define DP_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define DP_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define DP_MAX(a, b)    ((a) > (b) ? (a) : (b))
 
 /* Overflow-checked size arithmetic: return false on overflow. */
 static inline bool dp_mul_size(size_t a, size_t b, size_t *out) {

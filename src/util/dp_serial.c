@@ -113,8 +113,9 @@ dp_status dp_sr_begin(dp_serial_reader *r, const void *data, size_t len, uint32_
     uint32_t want = dp_crc32(0, data, 16 + (size_t) plen);
     uint32_t got = dp_load_u32le(payload + plen);
     if (want != got)
-        return dp_error_set(err, DP_CORRUPT, "%s: checksum mismatch (stored 0x%08x, computed 0x%08x)",
-                            what, got, want);
+        return dp_error_set(err, DP_CORRUPT,
+                            "%s: checksum mismatch (stored 0x%08x, computed 0x%08x)", what, got,
+                            want);
     dp_cursor_init(&r->c, payload, (size_t) plen);
     r->version = v;
     if (consumed_total != NULL)
@@ -130,7 +131,7 @@ dp_status dp_sr_begin(dp_serial_reader *r, const void *data, size_t len, uint32_
             return false;                                                                          \
         }                                                                                          \
         uint64_t x = 0;                                                                            \
-        for (int i = (bytes) - 1; i >= 0; i--)                                                     \
+        for (int i = (bytes) -1; i >= 0; i--)                                                      \
             x = x << 8 | p[i];                                                                     \
         *v = (type) x;                                                                             \
         return true;                                                                               \

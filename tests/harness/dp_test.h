@@ -28,13 +28,13 @@ _Noreturn void dp__test_skip(const char *file, int line, const char *fmt, ...)
 
 #define DP_TEST(name)                                                                              \
     static void dp_test_fn_##name(void);                                                           \
-    __attribute__((constructor)) static void dp_test_reg_##name(void) {                           \
+    __attribute__((constructor)) static void dp_test_reg_##name(void) {                            \
         dp__test_register(#name, dp_test_fn_##name, __FILE__);                                     \
     }                                                                                              \
     static void dp_test_fn_##name(void)
 
 #define DP_FAILF(...) dp__test_fail(__FILE__, __LINE__, __VA_ARGS__)
-#define DP_SKIP(...) dp__test_skip(__FILE__, __LINE__, __VA_ARGS__)
+#define DP_SKIP(...)  dp__test_skip(__FILE__, __LINE__, __VA_ARGS__)
 
 #define DP_ASSERT_TRUE(c)                                                                          \
     do {                                                                                           \
@@ -68,8 +68,8 @@ _Noreturn void dp__test_skip(const char *file, int line, const char *fmt, ...)
 #define DP_ASSERT_NEAR(a, b, tol)                                                                  \
     do {                                                                                           \
         double dp__a = (double) (a), dp__b = (double) (b), dp__t = (double) (tol);                 \
-        int dp__ok = (isnan(dp__a) && isnan(dp__b)) || (dp__a == dp__b) ||                        \
-                     (fabs(dp__a - dp__b) <= dp__t);                                               \
+        int dp__ok =                                                                               \
+            (isnan(dp__a) && isnan(dp__b)) || (dp__a == dp__b) || (fabs(dp__a - dp__b) <= dp__t);  \
         if (!dp__ok)                                                                               \
             DP_FAILF("|%s - %s| <= %s failed: %.17g vs %.17g (diff %.3g, tol %.3g)", #a, #b, #tol, \
                      dp__a, dp__b, fabs(dp__a - dp__b), dp__t);                                    \
@@ -80,8 +80,8 @@ _Noreturn void dp__test_skip(const char *file, int line, const char *fmt, ...)
     do {                                                                                           \
         double dp__a = (double) (a), dp__b = (double) (b);                                         \
         double dp__s = fmax(fmax(fabs(dp__a), fabs(dp__b)), (double) (floor_));                    \
-        int dp__ok = (isnan(dp__a) && isnan(dp__b)) || (dp__a == dp__b) ||                        \
-                     (fabs(dp__a - dp__b) <= (tol) * dp__s);                                       \
+        int dp__ok = (isnan(dp__a) && isnan(dp__b)) || (dp__a == dp__b) ||                         \
+                     (fabs(dp__a - dp__b) <= (tol) *dp__s);                                        \
         if (!dp__ok)                                                                               \
             DP_FAILF("%s ~ %s (rel %g) failed: %.17g vs %.17g (rel diff %.3g)", #a, #b,            \
                      (double) (tol), dp__a, dp__b, fabs(dp__a - dp__b) / dp__s);                   \
