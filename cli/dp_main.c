@@ -1,14 +1,186 @@
-/* dpipe command-line entry: dispatch to subcommands. No logic of its own. */
+/* dpipe command line: parse options into the library's option structs, call one library
+ * function, map its status to an exit code. No logic of its own.
+ * Exit codes: 0 done, 1 data or runtime error, 2 usage error, 130 interrupted. */
+#include "dp_cli_args.h"
+#include "dpipe/dp_commands.h"
 #include "dpipe/dp_features.h"
 #include "dpipe/dp_status.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+static int dp__exit_code(dp_status st) {
+    switch (st) {
+    case DP_OK:
+        return 0;
+    case DP_INVALID_ARG:
+        return 2;
+    case DP_INTERRUPTED:
+        return 130;
+    default:
+        return 1;
+    }
+}
+
+static int dp__fail(const char *cmd, dp_status st, const dp_error *err) {
+    fprintf(stderr, "dpipe %s: %s\n", cmd, err->msg[0] ? err->msg : dp_status_text(st));
+    return dp__exit_code(st);
+}
+
+/* ---- inspect ------------------------------------------------------------------------------- */
+
+enum { OPT_HELP = 1, OPT_JSON, OPT_COLUMNS, OPT_LIMIT, OPT_OFFSET, OPT_NO_CRC };
+
+static const dp_cli_opt inspect_opts[] = {
+    {OPT_JSON, "json", 0, NULL, "machine-readable JSON instead of text"},
+    {OPT_HELP, "help", 'h', NULL, "show this help"},
+};
+
+static int cmd_inspect(int argc, char **argv) {
+    dp_cli_parser p;
+    dp_cli_init(&p, "inspect", argc, argv, inspect_opts,
+                (int) (sizeof inspect_opts / sizeof inspect_opts[0]));
+    dp_inspect_options o = {0};
+    const char *arg;
+    int id, rc = 0;
+    while ((id = dp_cli_next(&p, &arg)) != DP_CLI_DONE) {
+        if (id == DP_CLI_ERROR) {
+            rc = 2;
+            goto out;
+        }
+        if (id == OPT_HELP) {
+            printf(
+                "usage: dpipe inspect [--json] FILE...\n\n"
+                "Show what a Parquet file's footer says: writer, rows, row groups, and per\n"
+                "column the physical and logical type, repetition, encodings, codecs, sizes and\n"
+                "statistics (min, max, null count). Only the footer is read.\n\noptions:\n");
+            dp_cli_print_options(stdout, inspect_opts,
+                                 (int) (sizeof inspect_opts / sizeof inspect_opts[0]));
+            goto out;
+        }
+        if (id == OPT_JSON)
+            o.json = true;
+    }
+    if (p.n_positional == 0) {
+        fprintf(stderr, "dpipe inspect: no input file (see dpipe inspect --help)\n");
+        rc = 2;
+        goto out;
+    }
+    dp_error err = {0};
+    dp_status st =
+        dp_cmd_inspect((const char *const *) p.positional, p.n_positional, &o, stdout, &err);
+    if (st != DP_OK)
+        rc = dp__fail("inspect", st, &err);
+out:
+    dp_cli_free(&p);
+    return rc;
+}
+
+/* ---- cat ----------------------------------------------------------------------------------- */
+
+static const dp_cli_opt cat_opts[] = {
+    {OPT_COLUMNS, "columns", 'c', "A,B,...", "only these columns, in this order"},
+    {OPT_LIMIT, "limit", 'n', "N", "print at most N rows"},
+    {OPT_OFFSET, "offset", 0, "N", "skip the first N rows"},
+    {OPT_NO_CRC, "no-verify-crc", 0, NULL, "do not check page checksums"},
+    {OPT_HELP, "help", 'h', NULL, "show this help"},
+};
+
+static int cmd_cat(int argc, char **argv) {
+    dp_cli_parser p;
+    dp_cli_init(&p, "cat", argc, argv, cat_opts, (int) (sizeof cat_opts / sizeof cat_opts[0]));
+    dp_cat_options o = {.limit = -1};
+    char *cols_copy = NULL;
+    const char **cols = NULL;
+    const char *arg;
+    int id, rc = 0;
+    while ((id = dp_cli_next(&p, &arg)) != DP_CLI_DONE) {
+        switch (id) {
+        case DP_CLI_ERROR:
+            rc = 2;
+            goto out;
+        case OPT_HELP:
+            printf(
+                "usage: dpipe cat [options] FILE\n\n"
+                "Print a Parquet file's values as TSV: a header line with the column names, then\n"
+                "one line per row. NULL is an empty field; floats are printed round-trip (%%.17g)\n"
+                "with nan/inf/-inf; integers and decimals exactly; booleans true/false; strings\n"
+                "with tab, newline and backslash escaped (\\t \\n \\\\); binary as hex.\n\n"
+                "options:\n");
+            dp_cli_print_options(stdout, cat_opts, (int) (sizeof cat_opts / sizeof cat_opts[0]));
+            goto out;
+        case OPT_COLUMNS: {
+            free(cols_copy);
+            free(cols);
+            cols_copy = strdup(arg);
+            cols = calloc(strlen(arg) + 1, sizeof *cols);
+            if (cols_copy == NULL || cols == NULL) {
+                fprintf(stderr, "dpipe cat: out of memory\n");
+                rc = 1;
+                goto out;
+            }
+            o.n_columns = 0;
+            for (char *save = NULL, *tok = strtok_r(cols_copy, ",", &save); tok != NULL;
+                 tok = strtok_r(NULL, ",", &save))
+                cols[o.n_columns++] = tok;
+            o.columns = cols;
+            break;
+        }
+        case OPT_LIMIT:
+            if (!dp_cli_int64("cat", "limit", arg, 0, INT64_MAX, &o.limit)) {
+                rc = 2;
+                goto out;
+            }
+            break;
+        case OPT_OFFSET:
+            if (!dp_cli_int64("cat", "offset", arg, 0, INT64_MAX, &o.offset)) {
+                rc = 2;
+                goto out;
+            }
+            break;
+        case OPT_NO_CRC:
+            o.no_verify_crc = true;
+            break;
+        }
+    }
+    if (p.n_positional != 1) {
+        fprintf(stderr,
+                "dpipe cat: expected exactly one input file, got %d (see dpipe cat --help)\n",
+                p.n_positional);
+        rc = 2;
+        goto out;
+    }
+    dp_error err = {0};
+    dp_status st = dp_cmd_cat(p.positional[0], &o, stdout, &err);
+    if (st != DP_OK)
+        rc = dp__fail("cat", st, &err);
+out:
+    free(cols_copy);
+    free(cols);
+    dp_cli_free(&p);
+    return rc;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} dp__command;
+
+static const dp__command commands[] = {
+    {"inspect", cmd_inspect,
+     "show the schema, row groups, encodings and statistics of Parquet files"},
+    {"cat", cmd_cat, "print a Parquet file's values as TSV"},
+};
+
 static void usage(FILE *f) {
-    fprintf(f, "usage: dpipe <command> [options]\n"
-               "commands:\n"
-               "  --version   print the version\n");
+    fprintf(f, "usage: dpipe <command> [options] [arguments]\n\ncommands:\n");
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        fprintf(f, "  %-10s %s\n", commands[k].name, commands[k].summary);
+    fprintf(f, "\n'dpipe <command> --help' describes a command. 'dpipe --version' prints the "
+               "version.\n");
 }
 
 int main(int argc, char **argv) {
@@ -16,15 +188,19 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("dpipe %s\n", DP_VERSION_STRING);
         return 0;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "dpipe: unknown command '%s'\n", argv[1]);
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(argv[1], commands[k].name) == 0)
+            return commands[k].fn(argc - 2, argv + 2);
+    fprintf(stderr, "dpipe: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
 }

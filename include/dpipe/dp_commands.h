@@ -22,4 +22,17 @@ typedef struct dp_inspect_options {
 dp_status dp_cmd_inspect(const char *const *paths, int n_paths, const dp_inspect_options *opts,
                          FILE *out, dp_error *err);
 
+/* `dpipe cat FILE`: values as TSV. First line: the column names. NULL = empty field; floats
+ * %.17g with nan/inf/-inf; integers and decimals exact; booleans true/false; strings with
+ * \t \n \\ escaped; binary as hex. */
+typedef struct dp_cat_options {
+    const char *const *columns; /* NULL = all columns */
+    int n_columns;
+    int64_t offset;  /* first row printed (0-based) */
+    int64_t limit;   /* rows printed; < 0 = all */
+    bool no_verify_crc;
+} dp_cat_options;
+
+dp_status dp_cmd_cat(const char *path, const dp_cat_options *opts, FILE *out, dp_error *err);
+
 #endif
