@@ -687,16 +687,23 @@ dp_status dp_pq_read_doubles(dp_pq_decoder *d, const dp_pq_file *f, int32_t rg, 
         DP_TRY(dp__read_chunk(d, f, rg, col, &t, err));
         if (t.n_null > 0) {
             const uint8_t *v = d->tmp.valid.data;
+            const uint64_t null_bits = DP_PQ_NULL_BITS;
             for (int64_t i = 0; i < rows; i++)
                 if (!v[i])
-                    dst[i] = NAN;
+                    memcpy(&dst[i], &null_bits, 8);
         }
         *n_null = t.n_null;
         return DP_OK;
     }
     DP_TRY(dp_pq_read_values(d, f, rg, col, &d->tmp, err));
-    for (int64_t i = 0; i < rows; i++)
-        dst[i] = dp_pq_value_to_double(&d->tmp, c, i);
+    const uint64_t null_bits = DP_PQ_NULL_BITS;
+    const uint8_t *valid = d->tmp.valid.data;
+    for (int64_t i = 0; i < rows; i++) {
+        if (valid[i])
+            dst[i] = dp_pq_value_to_double(&d->tmp, c, i);
+        else
+            memcpy(&dst[i], &null_bits, 8);
+    }
     *n_null = d->tmp.n_null;
     return DP_OK;
 }

@@ -72,8 +72,13 @@ size_t dp_pq_decoder_bytes(const dp_pq_decoder *d);
 dp_status dp_pq_read_values(dp_pq_decoder *d, const dp_pq_file *f, int32_t rg, int32_t col,
                             dp_pq_values *out, dp_error *err) DP_MUST_USE;
 
-/* Decode a numeric column (desc->numeric) as doubles: dst[0 .. rows) with NULL stored as NaN
- * (NaN and +-Inf values are kept as they are); *n_null receives the NULL count. Decimals are
+/* The NaN bit pattern read_doubles stores for NULL, so that consumers can tell a NULL from a NaN
+ * value without a separate mask (a NaN value in the file with exactly this payload would be
+ * counted as NULL — a harmless confusion of two kinds of missing). */
+#define DP_PQ_NULL_BITS UINT64_C(0x7ff80000dead0001)
+
+/* Decode a numeric column (desc->numeric) as doubles: dst[0 .. rows) with NULL stored as the NaN
+ * DP_PQ_NULL_BITS (NaN and +-Inf values are kept as they are); *n_null receives the NULL count. Decimals are
  * scaled, unsigned integers read unsigned, booleans 0/1, FLOAT16 widened. Non-numeric columns
  * give DP_INVALID_ARG. */
 dp_status dp_pq_read_doubles(dp_pq_decoder *d, const dp_pq_file *f, int32_t rg, int32_t col,
