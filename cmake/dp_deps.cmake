@@ -28,7 +28,8 @@ endmacro()
 
 dp_pkg(ZSTD libzstd)
 dp_pkg(LZ4 liblz4)
-dp_pkg(BROTLI libbrotlidec)
+# libbrotlienc too: dpipe writes brotli pages (tests, the writer); Debian ships both in libbrotli-dev.
+dp_pkg(BROTLI "libbrotlidec;libbrotlienc")
 dp_pkg(LAPACKE lapacke)
 dp_pkg(IGRAPH igraph)
 dp_pkg(PNG libpng)

@@ -30,6 +30,8 @@ typedef struct dp_pq_statistics {
     int64_t null_count;
     bool has_distinct_count;
     int64_t distinct_count;
+    bool has_nan_count; /* field 9 */
+    int64_t nan_count;
 } dp_pq_statistics;
 
 typedef struct dp_pq_logical {
@@ -38,7 +40,8 @@ typedef struct dp_pq_logical {
     int32_t int_bit_width; /* INTEGER: 8, 16, 32, 64 */
     bool int_signed;
     bool time_utc;     /* TIME / TIMESTAMP isAdjustedToUTC */
-    int32_t time_unit; /* 0 = millis, 1 = micros, 2 = nanos */
+    int32_t time_unit; /* 0 = millis, 1 = micros, 2 = nanos, -1 = unknown unit */
+    int32_t other_id;  /* DP_PQ_LT_OTHER: the union member's field id */
 } dp_pq_logical;
 
 typedef struct dp_pq_schema_element {
@@ -123,6 +126,10 @@ typedef struct dp_pq_file_meta {
     bool has_created_by;
     dp_view created_by;
     bool has_encryption_algorithm; /* plaintext-footer encrypted file */
+    /* column_orders (field 7), one per leaf when present: the ColumnOrder union member
+     * (1 TYPE_ORDER, 2 IEEE_754_TOTAL_ORDER, 3 INT96_TIMESTAMP_ORDER, other ids kept as read). */
+    int32_t *column_orders;
+    int32_t n_column_orders;
 } dp_pq_file_meta;
 
 /* What a leaf column reads as. */
@@ -194,13 +201,26 @@ dp_status dp_pq_schema_build(const dp_pq_file_meta *m, dp_pq_column_desc **cols,
 void dp_pq_columns_free(dp_pq_column_desc *cols, int32_t n_cols);
 
 /* Check row groups and column chunks against the schema and the file size: one chunk per leaf
- * per row group, physical types agree, offsets and sizes inside [4, file_size - 8), counts not
- * negative and within dp_limits.h, sum of row-group rows == num_rows. */
+ * per row group, physical types agree, path_in_schema names the leaf, codec id known (else
+ * UNSUPPORTED), chunk byte range (dp_pq_chunk_range) inside [4, file_size - 8) unless the chunk
+ * has no values (readers must not read pages of an empty chunk), counts not negative and within
+ * dp_limits.h, the sum of the row groups' rows == num_rows (exactly; no tolerance), column_orders
+ * (when present) one per leaf. Chunks stored in another file (file_path) are UNSUPPORTED;
+ * chunks without metadata are ENCRYPTED when they carry crypto metadata, else CORRUPT. */
 dp_status dp_pq_meta_validate(const dp_pq_file_meta *m, const dp_pq_column_desc *cols,
                               int32_t n_cols, uint64_t file_size, dp_error *err) DP_MUST_USE;
 
-/* Decode one PageHeader at the cursor; on success the cursor is just past it. */
+/* Decode one PageHeader at the cursor; on success the cursor is just past it (on failure it is
+ * unchanged). TRUNCATED when the header runs past the cursor's end (a reader holding only a
+ * window of the chunk may retry with more bytes). Also checks what every reader relies on:
+ * sizes and counts not negative (CORRUPT), sizes within DP_LIMIT_PAGE_MAX (LIMIT), the sub-header
+ * matching the page type present, v2 level lengths within the compressed size. */
 dp_status dp_pq_page_header_decode(dp_cursor *c, dp_pq_page_header *out, dp_error *err) DP_MUST_USE;
+
+/* Byte range of a column chunk in its file: it starts at the dictionary page when there is one
+ * (dictionary_page_offset present, > 0 and below data_page_offset; some writers store 0 for
+ * "absent"), else at data_page_offset, and is total_compressed_size bytes long. */
+void dp_pq_chunk_range(const dp_pq_column_meta *cm, int64_t *start, int64_t *len);
 
 /* Read and decode the footer of a file: checks "PAR1" at both ends ("PARE" = encrypted footer
  * -> DP_ENCRYPTED), the footer length against the file size and DP_LIMIT_FOOTER_MAX, then
