@@ -161,6 +161,94 @@ out:
     return rc;
 }
 
+/* ---- bench ------------------------------------------------------------------------------- */
+
+enum { OPT_THREADS = 100, OPT_BATCH_ROWS };
+
+static const dp_cli_opt bench_opts[] = {
+    {OPT_COLUMNS, "columns", 'c', "PATTERNS", "only columns matching these glob patterns"},
+    {OPT_THREADS, "threads", 't', "N", "decode threads (0 = all cores)"},
+    {OPT_BATCH_ROWS, "batch-rows", 0, "N", "rows per batch (default 65536)"},
+    {OPT_JSON, "json", 0, NULL, "one JSON object instead of text"},
+    {OPT_HELP, "help", 'h', NULL, "show this help"},
+};
+
+static int cmd_bench(int argc, char **argv) {
+    if (argc < 1 || strcmp(argv[0], "scan") != 0) {
+        fprintf(stderr, "usage: dpipe bench scan [options] INPUT...\n");
+        return 2;
+    }
+    dp_cli_parser p;
+    dp_cli_init(&p, "bench scan", argc - 1, argv + 1, bench_opts,
+                (int) (sizeof bench_opts / sizeof bench_opts[0]));
+    dp_bench_scan_options o = {0};
+    char *cols_copy = NULL;
+    const char **cols = NULL;
+    const char *arg;
+    int id, rc = 0;
+    int64_t v;
+    while ((id = dp_cli_next(&p, &arg)) != DP_CLI_DONE) {
+        switch (id) {
+        case DP_CLI_ERROR:
+            rc = 2;
+            goto out;
+        case OPT_HELP:
+            printf("usage: dpipe bench scan [options] INPUT...\n\n"
+                   "Decode every numeric column of a dataset with the scan the passes use and\n"
+                   "report rows/s, MB/s and peak memory.\n\noptions:\n");
+            dp_cli_print_options(stdout, bench_opts,
+                                 (int) (sizeof bench_opts / sizeof bench_opts[0]));
+            goto out;
+        case OPT_COLUMNS:
+            free(cols_copy);
+            free(cols);
+            cols_copy = strdup(arg);
+            cols = calloc(strlen(arg) + 1, sizeof *cols);
+            if (cols_copy == NULL || cols == NULL) {
+                rc = 1;
+                goto out;
+            }
+            o.n_columns = 0;
+            for (char *save = NULL, *tok = strtok_r(cols_copy, ",", &save); tok != NULL;
+                 tok = strtok_r(NULL, ",", &save))
+                cols[o.n_columns++] = tok;
+            o.columns = cols;
+            break;
+        case OPT_THREADS:
+            if (!dp_cli_int64("bench scan", "threads", arg, 0, 1024, &v)) {
+                rc = 2;
+                goto out;
+            }
+            o.threads = (int) v;
+            break;
+        case OPT_BATCH_ROWS:
+            if (!dp_cli_int64("bench scan", "batch-rows", arg, 1, 16777216, &o.batch_rows)) {
+                rc = 2;
+                goto out;
+            }
+            break;
+        case OPT_JSON:
+            o.json = true;
+            break;
+        }
+    }
+    if (p.n_positional == 0) {
+        fprintf(stderr, "dpipe bench scan: no input (see dpipe bench scan --help)\n");
+        rc = 2;
+        goto out;
+    }
+    dp_error err = {0};
+    dp_status st =
+        dp_cmd_bench_scan((const char *const *) p.positional, p.n_positional, &o, stdout, &err);
+    if (st != DP_OK)
+        rc = dp__fail("bench scan", st, &err);
+out:
+    free(cols_copy);
+    free(cols);
+    dp_cli_free(&p);
+    return rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -173,6 +261,7 @@ static const dp__command commands[] = {
     {"inspect", cmd_inspect,
      "show the schema, row groups, encodings and statistics of Parquet files"},
     {"cat", cmd_cat, "print a Parquet file's values as TSV"},
+    {"bench", cmd_bench, "measure decode throughput ('dpipe bench scan INPUT...')"},
 };
 
 static void usage(FILE *f) {

@@ -28,11 +28,25 @@ dp_status dp_cmd_inspect(const char *const *paths, int n_paths, const dp_inspect
 typedef struct dp_cat_options {
     const char *const *columns; /* NULL = all columns */
     int n_columns;
-    int64_t offset;  /* first row printed (0-based) */
-    int64_t limit;   /* rows printed; < 0 = all */
+    int64_t offset; /* first row printed (0-based) */
+    int64_t limit;  /* rows printed; < 0 = all */
     bool no_verify_crc;
 } dp_cat_options;
 
 dp_status dp_cmd_cat(const char *path, const dp_cat_options *opts, FILE *out, dp_error *err);
+
+/* `dpipe bench scan INPUT...`: decode every numeric column (or those selected) with a full scan
+ * and report throughput: rows, seconds, rows/s, compressed MB/s, decoded MB/s, peak RSS, and a
+ * checksum of the values (so the work cannot be optimised away and two runs can be compared). */
+typedef struct dp_bench_scan_options {
+    const char *const *columns; /* glob patterns; NULL = every numeric column */
+    int n_columns;
+    int threads;
+    int64_t batch_rows;
+    bool json;
+} dp_bench_scan_options;
+
+dp_status dp_cmd_bench_scan(const char *const *inputs, int n_inputs,
+                            const dp_bench_scan_options *opts, FILE *out, dp_error *err);
 
 #endif
