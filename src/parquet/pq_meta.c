@@ -98,8 +98,7 @@ static dp_status dup_list(meta_dec *d, const dp_thrift_field *f, const char *wha
 /* ---- Empty structs and unions ---------------------------------------------------------- */
 
 /* The id of the (single) member of a union whose members are all empty structs. */
-static dp_status union_member_fn(meta_dec *d, const dp_thrift_field *f, void *obj,
-                                 uint32_t *seen) {
+static dp_status union_member_fn(meta_dec *d, const dp_thrift_field *f, void *obj, uint32_t *seen) {
     (void) seen;
     DP_TRY(need_struct(d, f, "union member"));
     *(int32_t *) obj = f->id;
@@ -358,8 +357,8 @@ static dp_status dec_struct_list(meta_dec *d, const dp_thrift_field *f, void **a
     if (et != DP_THRIFT_STRUCT) {
         char buf[16];
         return dp_error_set(d->err, DP_CORRUPT,
-                            "%s: list at byte offset %zu holds %s elements, expected structs",
-                            what, f->offset, dp_thrift_type_name(et, buf, sizeof buf));
+                            "%s: list at byte offset %zu holds %s elements, expected structs", what,
+                            f->offset, dp_thrift_type_name(et, buf, sizeof buf));
     }
     if (size > max_n)
         return dp_error_set(d->err, DP_LIMIT, "%s: %d elements exceed the limit of %d", what,
@@ -481,12 +480,18 @@ static dp_status column_meta_fn(meta_dec *d, const dp_thrift_field *f, void *obj
     }
 }
 
-static const char *const column_meta_names[] = {
-    "",          "type",           "encodings", "path_in_schema", "codec", "num_values",
-    "total_uncompressed_size", "total_compressed_size", "", "data_page_offset"};
+static const char *const column_meta_names[] = {"",
+                                                "type",
+                                                "encodings",
+                                                "path_in_schema",
+                                                "codec",
+                                                "num_values",
+                                                "total_uncompressed_size",
+                                                "total_compressed_size",
+                                                "",
+                                                "data_page_offset"};
 
-static dp_status column_chunk_fn(meta_dec *d, const dp_thrift_field *f, void *obj,
-                                 uint32_t *seen) {
+static dp_status column_chunk_fn(meta_dec *d, const dp_thrift_field *f, void *obj, uint32_t *seen) {
     dp_pq_column_chunk *cc = obj;
     (void) seen;
     switch (f->id) {
@@ -503,8 +508,8 @@ static dp_status column_chunk_fn(meta_dec *d, const dp_thrift_field *f, void *ob
         size_t off = dp_thrift_offset(&d->r);
         uint32_t s = 0;
         DP_TRY(dec_struct(d, &cc->meta, column_meta_fn, &s));
-        return check_required(d, s, BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |
-                                        BIT(9),
+        return check_required(d, s,
+                              BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(9),
                               "ColumnMetaData", off, column_meta_names);
     }
     case 8:
@@ -586,8 +591,8 @@ static dp_status file_meta_fn(meta_dec *d, const dp_thrift_field *f, void *obj, 
                                sizeof(dp_pq_row_group), DP_LIMIT_ROW_GROUPS_MAX, "row group",
                                row_group_elem);
     case 5:
-        return dec_struct_list(d, f, (void **) &m->kv, &m->n_kv, sizeof(dp_pq_key_value),
-                               INT32_MAX, "key_value_metadata", kv_elem);
+        return dec_struct_list(d, f, (void **) &m->kv, &m->n_kv, sizeof(dp_pq_key_value), INT32_MAX,
+                               "key_value_metadata", kv_elem);
     case 6:
         m->has_created_by = true;
         return dp_thrift_read_binary(&d->r, f, &m->created_by, d->err);
@@ -680,9 +685,8 @@ static dp_status data_v1_fn(meta_dec *d, const dp_thrift_field *f, void *obj, ui
     }
 }
 
-static const char *const data_v1_names[] = {"", "num_values", "encoding",
-                                            "definition_level_encoding",
-                                            "repetition_level_encoding"};
+static const char *const data_v1_names[] = {
+    "", "num_values", "encoding", "definition_level_encoding", "repetition_level_encoding"};
 
 static dp_status dict_fn(meta_dec *d, const dp_thrift_field *f, void *obj, uint32_t *seen) {
     dp_pq_page_header *h = obj;
@@ -786,8 +790,9 @@ static const char *const page_names[] = {"", "type", "uncompressed_page_size",
 
 static dp_status page_check(const dp_pq_page_header *h, dp_error *err) {
     if (h->compressed_size < 0 || h->uncompressed_size < 0)
-        return dp_error_set(err, DP_CORRUPT, "page sizes %d (compressed) / %d (uncompressed) are "
-                                             "negative",
+        return dp_error_set(err, DP_CORRUPT,
+                            "page sizes %d (compressed) / %d (uncompressed) are "
+                            "negative",
                             (int) h->compressed_size, (int) h->uncompressed_size);
     if (h->compressed_size > DP_LIMIT_PAGE_MAX || h->uncompressed_size > DP_LIMIT_PAGE_MAX)
         return dp_error_set(err, DP_LIMIT,
@@ -799,8 +804,7 @@ static dp_status page_check(const dp_pq_page_header *h, dp_error *err) {
         (h->type == DP_PQ_PAGE_DATA_V2 && !h->has_data_v2) ||
         (h->type == DP_PQ_PAGE_DICTIONARY && !h->has_dict))
         return dp_error_set(err, DP_CORRUPT, "page of type %s has no %s header",
-                            dp_pq_page_type_name(h->type),
-                            dp_pq_page_type_name(h->type));
+                            dp_pq_page_type_name(h->type), dp_pq_page_type_name(h->type));
     if ((h->has_data_v1 || h->has_data_v2) && h->num_values < 0)
         return dp_error_set(err, DP_CORRUPT, "data page header: num_values %d is negative",
                             (int) h->num_values);
@@ -964,8 +968,8 @@ static dp_pq_value_kind kind_of(dp_pq_column_desc *c, const dp_pq_schema_element
         return DP_PQ_KIND_TEMPORAL;
     case DP_PQ_LT_INTEGER: {
         int w = lt->int_bit_width;
-        bool ok = (t == DP_PQ_INT32 && (w == 8 || w == 16 || w == 32)) ||
-                  (t == DP_PQ_INT64 && w == 64);
+        bool ok =
+            (t == DP_PQ_INT32 && (w == 8 || w == 16 || w == 32)) || (t == DP_PQ_INT64 && w == 64);
         if (!ok)
             return DP_PQ_KIND_OTHER;
         return lt->int_signed ? DP_PQ_KIND_INT : DP_PQ_KIND_UINT;
@@ -994,8 +998,8 @@ static dp_status fill_leaf(dp_pq_column_desc *c, const dp_pq_file_meta *m, int32
         plen += m->schema[stack[k]].name.len + 1;
     plen += e->name.len;
     c->path = dp_malloc(plen + 1);
-    c->name = dp_strndup((const char *) e->name.data ? (const char *) e->name.data : "",
-                         e->name.len);
+    c->name =
+        dp_strndup((const char *) e->name.data ? (const char *) e->name.data : "", e->name.len);
     if (c->path == NULL || c->name == NULL)
         DP_FAIL(err, DP_NOMEM, "schema: cannot allocate the path of column %d", (int) idx);
     size_t pos = 0;
@@ -1024,8 +1028,8 @@ static dp_status fill_leaf(dp_pq_column_desc *c, const dp_pq_file_meta *m, int32
                     (int) e->type_length);
         if (e->type_length > DP_LIMIT_FLBA_MAX)
             DP_FAIL(err, DP_LIMIT,
-                    "schema: column %s is FIXED_LEN_BYTE_ARRAY(%d), above the limit of %d",
-                    c->path, (int) e->type_length, DP_LIMIT_FLBA_MAX);
+                    "schema: column %s is FIXED_LEN_BYTE_ARRAY(%d), above the limit of %d", c->path,
+                    (int) e->type_length, DP_LIMIT_FLBA_MAX);
     }
     c->repetition = e->has_repetition ? e->repetition : DP_PQ_REQUIRED;
     c->converted_type = e->converted_type;
@@ -1191,8 +1195,7 @@ static bool path_matches(const dp_pq_column_meta *cm, const dp_pq_column_desc *c
 dp_status dp_pq_meta_validate(const dp_pq_file_meta *m, const dp_pq_column_desc *cols,
                               int32_t n_cols, uint64_t file_size, dp_error *err) {
     if (m->num_rows < 0)
-        return dp_error_set(err, DP_CORRUPT, "num_rows %lld is negative",
-                            (long long) m->num_rows);
+        return dp_error_set(err, DP_CORRUPT, "num_rows %lld is negative", (long long) m->num_rows);
     if (m->n_row_groups > DP_LIMIT_ROW_GROUPS_MAX)
         return dp_error_set(err, DP_LIMIT, "%d row groups exceed the limit of %d",
                             (int) m->n_row_groups, DP_LIMIT_ROW_GROUPS_MAX);
@@ -1210,13 +1213,12 @@ dp_status dp_pq_meta_validate(const dp_pq_file_meta *m, const dp_pq_column_desc 
                                 "columns",
                                 (int) g, (int) rg->n_columns, (int) n_cols);
         if (rg->num_rows < 0)
-            return dp_error_set(err, DP_CORRUPT, "row group %d: num_rows %lld is negative",
-                                (int) g, (long long) rg->num_rows);
+            return dp_error_set(err, DP_CORRUPT, "row group %d: num_rows %lld is negative", (int) g,
+                                (long long) rg->num_rows);
         if (rg->num_rows > DP_LIMIT_ROWS_PER_GROUP_MAX)
-            return dp_error_set(err, DP_LIMIT,
-                                "row group %d: %lld rows exceed the limit of %lld per row group",
-                                (int) g, (long long) rg->num_rows,
-                                (long long) DP_LIMIT_ROWS_PER_GROUP_MAX);
+            return dp_error_set(
+                err, DP_LIMIT, "row group %d: %lld rows exceed the limit of %lld per row group",
+                (int) g, (long long) rg->num_rows, (long long) DP_LIMIT_ROWS_PER_GROUP_MAX);
         if (rg->total_byte_size < 0)
             return dp_error_set(err, DP_CORRUPT, "row group %d: total_byte_size %lld is negative",
                                 (int) g, (long long) rg->total_byte_size);

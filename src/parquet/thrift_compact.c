@@ -23,7 +23,7 @@ void dp_thrift_reader_init(dp_thrift_reader *r, const void *data, size_t len) {
 }
 
 const char *dp_thrift_type_name(uint8_t type, char *buf, size_t n) {
-    static const char *const names[] = {"stop", "bool(true)", "bool(false)", "i8",  "i16",
+    static const char *const names[] = {"stop", "bool(true)", "bool(false)", "i8",     "i16",
                                         "i32",  "i64",        "double",      "binary", "list",
                                         "set",  "map",        "struct",      "uuid"};
     if (type < DP_ARRAY_LEN(names))
@@ -66,8 +66,8 @@ static dp_status read_varint(dp_thrift_reader *r, uint64_t *v, dp_error *err, co
                                 what, off);
     if (left < 10)
         return truncated(r, err, what);
-    return dp_error_set(err, DP_CORRUPT, "thrift: varint (%s) longer than 10 bytes at byte offset %zu",
-                        what, off);
+    return dp_error_set(err, DP_CORRUPT,
+                        "thrift: varint (%s) longer than 10 bytes at byte offset %zu", what, off);
 }
 
 /* A zigzag varint that must fit in [min, max]. */
@@ -139,10 +139,9 @@ dp_status dp_thrift_field_next(dp_thrift_reader *r, dp_thrift_field *f, dp_error
 
 static dp_status wrong_type(const dp_thrift_field *f, const char *expected, dp_error *err) {
     char buf[16];
-    return dp_error_set(err, DP_CORRUPT,
-                        "thrift: field %d at byte offset %zu has wire type %s, expected %s",
-                        (int) f->id, f->offset, dp_thrift_type_name(f->type, buf, sizeof buf),
-                        expected);
+    return dp_error_set(
+        err, DP_CORRUPT, "thrift: field %d at byte offset %zu has wire type %s, expected %s",
+        (int) f->id, f->offset, dp_thrift_type_name(f->type, buf, sizeof buf), expected);
 }
 
 static dp_status read_int_value(dp_thrift_reader *r, uint8_t type, int64_t min, int64_t max,
@@ -196,7 +195,7 @@ dp_status dp_thrift_read_bool(dp_thrift_reader *r, const dp_thrift_field *f, boo
         if (!is_int_type(f->type))                                                                 \
             return wrong_type(f, tname, err);                                                      \
         int64_t v;                                                                                 \
-        DP_TRY(read_int_value(r, f->type, lo, hi, &v, err));                                      \
+        DP_TRY(read_int_value(r, f->type, lo, hi, &v, err));                                       \
         *out = (T) v;                                                                              \
         return DP_OK;                                                                              \
     }
@@ -268,8 +267,8 @@ dp_status dp_thrift_elem_int(dp_thrift_reader *r, uint8_t type, int64_t min, int
 
 /* Every element (and every map key or value) takes at least one byte, so a size above the bytes
  * left cannot be right: it is checked before any caller allocates for it. */
-static dp_status check_size(dp_thrift_reader *r, uint64_t size, uint64_t bytes_per_elem,
-                            size_t off, const char *what, dp_error *err) {
+static dp_status check_size(dp_thrift_reader *r, uint64_t size, uint64_t bytes_per_elem, size_t off,
+                            const char *what, dp_error *err) {
     if (size > (uint64_t) DP_LIMIT_THRIFT_LIST_MAX)
         return dp_error_set(err, DP_LIMIT,
                             "thrift: %s of %llu elements at byte offset %zu exceeds the limit of "
@@ -300,8 +299,9 @@ dp_status dp_thrift_elem_list_begin(dp_thrift_reader *r, uint8_t *elem_type, int
     if (n == 15)
         DP_TRY(read_varint(r, &n, err, "list size"));
     if (!valid_elem_type(t))
-        return dp_error_set(err, DP_CORRUPT, "thrift: invalid list element type %u at byte offset %zu",
-                            (unsigned) t, off);
+        return dp_error_set(err, DP_CORRUPT,
+                            "thrift: invalid list element type %u at byte offset %zu", (unsigned) t,
+                            off);
     DP_TRY(check_size(r, n, 1, off, "list", err));
     DP_TRY(push(r, err));
     *elem_type = t;
@@ -415,7 +415,8 @@ dp_status dp_thrift_skip(dp_thrift_reader *r, uint8_t type, dp_error *err) {
     case DP_THRIFT_STRUCT:
         return skip_struct(r, err);
     default:
-        return dp_error_set(err, DP_CORRUPT, "thrift: cannot skip a value of type %u at byte offset %zu",
+        return dp_error_set(err, DP_CORRUPT,
+                            "thrift: cannot skip a value of type %u at byte offset %zu",
                             (unsigned) type, dp_thrift_offset(r));
     }
 }

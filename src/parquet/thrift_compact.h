@@ -60,7 +60,7 @@ typedef enum dp_thrift_type {
 
 typedef struct dp_thrift_reader {
     dp_cursor c;
-    int depth;                                   /* open structs + containers */
+    int depth;                                  /* open structs + containers */
     int16_t last_id[DP_LIMIT_THRIFT_DEPTH + 1]; /* previous field id per open struct */
 } dp_thrift_reader;
 

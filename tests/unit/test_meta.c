@@ -225,8 +225,7 @@ static void columns_label(const dp_pq_file_meta *m, const dp_pq_column_desc *col
         if (lt.n > 0)
             sb_fmt(&k, "/%s", lt.s);
         free(lt.s);
-        if (cols[i].repetition == DP_PQ_OPTIONAL &&
-            m->schema[cols[i].schema_index].has_repetition)
+        if (cols[i].repetition == DP_PQ_OPTIONAL && m->schema[cols[i].schema_index].has_repetition)
             sb_str(&k, "?");
         int j = 0;
         while (j < n_keys && strcmp(keys[j], k.s) != 0)
@@ -297,7 +296,8 @@ static const expect_fail k_footer_errors[] = {
     {"bad_data/PARQUET-1481.parquet", DP_CORRUPT, "physical type -7"},
     {"bad_data/ARROW-GH-41317.parquet", DP_CORRUPT, "path_in_schema"},
     {"bad_data/ARROW-RS-GH-6229-DICTHEADER.parquet", DP_CORRUPT, "lies outside"},
-    {"data/uniform_encryption.parquet.encrypted", DP_ENCRYPTED, "encrypted files are not supported"},
+    {"data/uniform_encryption.parquet.encrypted", DP_ENCRYPTED,
+     "encrypted files are not supported"},
     {"data/encrypt_columns_plaintext_footer.parquet.encrypted", DP_ENCRYPTED,
      "encrypted files are not supported"},
 };
@@ -408,8 +408,8 @@ static void check_file(const manifest *mf, int row, const char *dir) {
             free(lab.s);
             bool any_nested = false;
             for (int32_t i = 0; i < nc; i++) {
-                bool expect_nested = strchr(cols[i].path, '.') != NULL ||
-                                     cols[i].repetition == DP_PQ_REPEATED;
+                bool expect_nested =
+                    strchr(cols[i].path, '.') != NULL || cols[i].repetition == DP_PQ_REPEATED;
                 /* Nested leaves are listed by their dotted path and refused by flat readers;
                  * flat leaves' paths are their names. */
                 DP_ASSERT_EQ_INT(cols[i].nested, expect_nested);
@@ -743,14 +743,16 @@ DP_TEST(meta_schema_tree_shapes) {
     dp_pq_columns_free(cols, nc);
 
     /* Root claims 3 children, 2 follow. */
-    const leaf_spec few[] = {{"root", -1, -1, 3}, {"a", DP_PQ_DOUBLE, 1, 0}, {"b", DP_PQ_DOUBLE, 1, 0}};
+    const leaf_spec few[] = {
+        {"root", -1, -1, 3}, {"a", DP_PQ_DOUBLE, 1, 0}, {"b", DP_PQ_DOUBLE, 1, 0}};
     const char *p2[] = {"a", "b"};
     DP_ASSERT_STATUS(meta_status(few, 3, 1, 2, p2, 1000, err, NULL, NULL), DP_CORRUPT);
     /* A group claims more children than remain. */
     const leaf_spec grp[] = {{"root", -1, -1, 2}, {"g", -1, 1, 5}, {"a", DP_PQ_DOUBLE, 1, 0}};
     DP_ASSERT_STATUS(meta_status(grp, 3, 1, 1, p2, 1000, err, NULL, NULL), DP_CORRUPT);
     /* Elements left over after the tree ends. */
-    const leaf_spec many[] = {{"root", -1, -1, 1}, {"a", DP_PQ_DOUBLE, 1, 0}, {"b", DP_PQ_DOUBLE, 1, 0}};
+    const leaf_spec many[] = {
+        {"root", -1, -1, 1}, {"a", DP_PQ_DOUBLE, 1, 0}, {"b", DP_PQ_DOUBLE, 1, 0}};
     DP_ASSERT_STATUS(meta_status(many, 3, 1, 1, p2, 1000, err, NULL, NULL), DP_CORRUPT);
     DP_ASSERT_CONTAINS(err->msg, "tree ends");
     /* Negative children. */
@@ -762,7 +764,8 @@ DP_TEST(meta_schema_tree_shapes) {
     const leaf_spec badtype[] = {{"root", -1, -1, 1}, {"a", 9, 1, 0}};
     DP_ASSERT_STATUS(meta_status(badtype, 2, 1, 1, p2, 1000, err, NULL, NULL), DP_CORRUPT);
     /* Chunk count differs from the leaves. */
-    const leaf_spec two[] = {{"root", -1, -1, 2}, {"a", DP_PQ_DOUBLE, 1, 0}, {"b", DP_PQ_DOUBLE, 1, 0}};
+    const leaf_spec two[] = {
+        {"root", -1, -1, 2}, {"a", DP_PQ_DOUBLE, 1, 0}, {"b", DP_PQ_DOUBLE, 1, 0}};
     DP_ASSERT_STATUS(meta_status(two, 3, 1, 1, p2, 1000, err, NULL, NULL), DP_CORRUPT);
     DP_ASSERT_CONTAINS(err->msg, "row group 0 has 1 column chunks but the schema has 2");
     /* Chunk path names another column. */
@@ -818,8 +821,8 @@ DP_TEST(meta_budget_and_required_fields) {
     DP_ASSERT_STATUS(dp_pq_file_meta_decode(no_rows, sizeof no_rows, &m, err), DP_CORRUPT);
     DP_ASSERT_CONTAINS(err->msg, "num_rows");
     /* The same list field twice (would leak the first). */
-    const uint8_t dup[] = {0x15, 0x02, 0x19, 0x1c, 0x48, 0x01, 'r', 0x00, 0x09,
-                           0x04, 0x1c, 0x48, 0x01, 's', 0x00, 0x16, 0x00, 0x19, 0x0c, 0x00};
+    const uint8_t dup[] = {0x15, 0x02, 0x19, 0x1c, 0x48, 0x01, 'r',  0x00, 0x09, 0x04,
+                           0x1c, 0x48, 0x01, 's',  0x00, 0x16, 0x00, 0x19, 0x0c, 0x00};
     DP_ASSERT_STATUS(dp_pq_file_meta_decode(dup, sizeof dup, &m, err), DP_CORRUPT);
     DP_ASSERT_CONTAINS(err->msg, "twice");
     /* schema as a list of i32: CORRUPT naming it. */
@@ -945,7 +948,7 @@ DP_TEST(meta_page_headers) {
     write_page(&b, DP_PQ_PAGE_INDEX, 10, 0, 0);
     dp_cursor_init(&c, b.data, b.size);
     DP_ASSERT_OK(dp_pq_page_header_decode(&c, &h, err), err); /* index pages: skipped by readers */
-    b.data[1] = (uint8_t) (DP_PQ_PAGE_DATA << 1);              /* turn it into a data page */
+    b.data[1] = (uint8_t) (DP_PQ_PAGE_DATA << 1);             /* turn it into a data page */
     dp_cursor_init(&c, b.data, b.size);
     DP_ASSERT_STATUS(dp_pq_page_header_decode(&c, &h, err), DP_CORRUPT);
     dp_buf_reset(&b);
@@ -955,10 +958,11 @@ DP_TEST(meta_page_headers_of_real_files) {
     REQUIRE_DATA();
     /* Walk every page header of every chunk of a few files and check the values add up to each
      * chunk's num_values and the pages tile the chunk exactly. */
-    const char *files[] = {"tests/data/shared/generated/arrowrs_mixed_snappy_v2.parquet",
-                           "tests/data/shared/generated/duckdb_mixed_zstd.parquet",
-                           "tests/data/shared/parquet-testing/data/datapage_v1-snappy-compressed-checksum.parquet",
-                           "tests/data/shared/generated/arrowrs_mixed_gzip_v1_nodict_rg1000_tinypages.parquet"};
+    const char *files[] = {
+        "tests/data/shared/generated/arrowrs_mixed_snappy_v2.parquet",
+        "tests/data/shared/generated/duckdb_mixed_zstd.parquet",
+        "tests/data/shared/parquet-testing/data/datapage_v1-snappy-compressed-checksum.parquet",
+        "tests/data/shared/generated/arrowrs_mixed_gzip_v1_nodict_rg1000_tinypages.parquet"};
     int64_t pages_total = 0, crc_pages = 0;
     for (size_t f = 0; f < DP_ARRAY_LEN(files); f++) {
         size_t len;
