@@ -16,7 +16,9 @@ deps:
 	tools/install_deps.sh
 
 demo: all
-	$(BUILD)/cli/dpipe inspect tests/data/shared/generated/duckdb_mixed_zstd.parquet
+	$(BUILD)/cli/dpipe inspect examples/nci_rdkit/part-2.parquet | head -40
+	$(BUILD)/cli/dpipe cat examples/nci_rdkit/part-2.parquet --columns mol_id,smiles,MolWt,MolLogP,TPSA --limit 5
+	$(BUILD)/cli/dpipe bench scan examples/nci_rdkit
 
 test: all
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure

@@ -78,9 +78,9 @@ dp_status dp_pq_read_values(dp_pq_decoder *d, const dp_pq_file *f, int32_t rg, i
 #define DP_PQ_NULL_BITS UINT64_C(0x7ff80000dead0001)
 
 /* Decode a numeric column (desc->numeric) as doubles: dst[0 .. rows) with NULL stored as the NaN
- * DP_PQ_NULL_BITS (NaN and +-Inf values are kept as they are); *n_null receives the NULL count. Decimals are
- * scaled, unsigned integers read unsigned, booleans 0/1, FLOAT16 widened. Non-numeric columns
- * give DP_INVALID_ARG. */
+ * DP_PQ_NULL_BITS (NaN and +-Inf values are kept as they are); *n_null receives the NULL count.
+ * Decimals are scaled, unsigned integers read unsigned, booleans 0/1, FLOAT16 widened. Non-numeric
+ * columns give DP_INVALID_ARG. */
 dp_status dp_pq_read_doubles(dp_pq_decoder *d, const dp_pq_file *f, int32_t rg, int32_t col,
                              double *dst, int64_t *n_null, dp_error *err) DP_MUST_USE;
 

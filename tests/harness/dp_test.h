@@ -126,8 +126,7 @@ _Noreturn void dp__test_skip(const char *file, int line, const char *fmt, ...)
     do {                                                                                           \
         dp_status dp__st = (expr);                                                                 \
         if (dp__st != DP_OK)                                                                       \
-            DP_FAILF("%s returned %s: %s", #expr, dp_status_name(dp__st),                          \
-                     dp__test_errmsg(errp));                                                       \
+            DP_FAILF("%s returned %s: %s", #expr, dp_status_name(dp__st), dp__test_errmsg(errp));  \
     } while (0)
 
 #define DP_ASSERT_STATUS(expr, expected)                                                           \

@@ -30,8 +30,7 @@ DP_TEST(config_defaults_and_validation) {
     DP_ASSERT_OK(dp_config_set(c, "nonlinear-rows", "1e6", &err), &err);
     DP_ASSERT_EQ_INT(dp_config_int(c, "nonlinear-rows"), 1000000);
     /* Dead option of the original that dpipe cannot honour is refused, not ignored. */
-    DP_ASSERT_STATUS(dp_config_set(c, "file-independent-sampling", "false", &err),
-                     DP_INVALID_ARG);
+    DP_ASSERT_STATUS(dp_config_set(c, "file-independent-sampling", "false", &err), DP_INVALID_ARG);
     /* Lists split on commas and append when repeated. */
     DP_ASSERT_OK(dp_config_set(c, "exclude", "fr_*, Chi?n", &err), &err);
     DP_ASSERT_OK(dp_config_set(c, "exclude", "Ipc", &err), &err);

@@ -187,8 +187,7 @@ static void check_value(const ctx *cx, const char *col, const char *kind, const 
     } else if (strcmp(kind, "bool") == 0) {
         const char *want = e->boolean ? "true" : "false";
         if (strcmp(got, want) != 0)
-            DP_FAILF("%s: column %s row %lld: %s != %s", cx->file, col, (long long) row, got,
-                     want);
+            DP_FAILF("%s: column %s row %lld: %s != %s", cx->file, col, (long long) row, got, want);
     } else if (strcmp(kind, "string") == 0 || strcmp(kind, "binary") == 0) {
         /* Compare raw bytes: strings unescaped, binary as hex. */
         const uint8_t *p;
@@ -203,8 +202,8 @@ static void check_value(const ctx *cx, const char *col, const char *kind, const 
         }
         if (strcmp(kind, "string") == 0) {
             if (n != e->text_len || memcmp(p, e->text, n) != 0)
-                DP_FAILF("%s: column %s row %lld: string differs (%zu vs %zu bytes)", cx->file,
-                         col, (long long) row, n, e->text_len);
+                DP_FAILF("%s: column %s row %lld: string differs (%zu vs %zu bytes)", cx->file, col,
+                         (long long) row, n, e->text_len);
         } else {
             char hex[4096];
             size_t h = 0;
@@ -322,8 +321,8 @@ static void check_column(ctx *cx, dp_pq_decoder *dec, const dp_pq_file *f, const
                 check_value(cx, name, kind, dp_json_at(first5, (size_t) row), &v, c, i, &txt);
             int64_t from_end = rows_total - 1 - row;
             if (!is_other && last5 != NULL && from_end < (int64_t) last5->n)
-                check_value(cx, name, kind,
-                            dp_json_at(last5, last5->n - 1 - (size_t) from_end), &v, c, i, &txt);
+                check_value(cx, name, kind, dp_json_at(last5, last5->n - 1 - (size_t) from_end), &v,
+                            c, i, &txt);
         }
         row0 += v.n;
     }
@@ -337,13 +336,13 @@ static void check_column(ctx *cx, dp_pq_decoder *dec, const dp_pq_file *f, const
     if (strcmp(kind, "float") == 0 && jsum != NULL) {
         double want = exp_float(jsum, 0);
         double sum = (a.pinf && a.ninf) || a.nan ? NAN
-                     : a.pinf                     ? INFINITY
-                     : a.ninf                     ? -INFINITY
-                                                  : (double) a.fsum;
+                     : a.pinf                    ? INFINITY
+                     : a.ninf                    ? -INFINITY
+                                                 : (double) a.fsum;
         if (a.count == 0)
             sum = 0;
-        double tol = (double) a.count * 0x1p-52 *
-                     dp_json_number(dp_json_get(ecol, "sum_abs_finite"));
+        double tol =
+            (double) a.count * 0x1p-52 * dp_json_number(dp_json_get(ecol, "sum_abs_finite"));
         if (!(isnan(want) && isnan(sum)) && !(want == sum) && !(fabs(want - sum) <= tol))
             DP_FAILF("%s: column %s: sum %.17g, expected %.17g (tol %.3g)", cx->file, name, sum,
                      want, tol);
@@ -352,8 +351,8 @@ static void check_column(ctx *cx, dp_pq_decoder *dec, const dp_pq_file *f, const
             double wmin = exp_float(jmin, c->type == DP_PQ_FLOAT);
             double wmax = exp_float(jmax, c->type == DP_PQ_FLOAT);
             if (wmin != a.fmin || wmax != a.fmax)
-                DP_FAILF("%s: column %s: min/max %.17g/%.17g, expected %.17g/%.17g", cx->file,
-                         name, a.fmin, a.fmax, wmin, wmax);
+                DP_FAILF("%s: column %s: min/max %.17g/%.17g, expected %.17g/%.17g", cx->file, name,
+                         a.fmin, a.fmax, wmin, wmax);
         }
     } else if (strcmp(kind, "int") == 0 && jsum != NULL) {
         i128 want = 0;

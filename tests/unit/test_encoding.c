@@ -269,8 +269,8 @@ DP_TEST(enc_rle_random_roundtrip_all_widths) {
 }
 
 DP_TEST(enc_rle_encoder_compresses_runs) {
-    /* 10,000 equal values: one RLE run (header 20000 takes 3 bytes, the value 2), and a mixed sequence with
-     * a bit-packed prefix that is not a multiple of 8 still decodes. */
+    /* 10,000 equal values: one RLE run (header 20000 takes 3 bytes, the value 2), and a mixed
+     * sequence with a bit-packed prefix that is not a multiple of 8 still decodes. */
     uint32_t *v = dp_mallocarray(10000, 4);
     for (int i = 0; i < 10000; i++)
         v[i] = 777;

@@ -240,8 +240,8 @@ DP_TEST(scan_sample_mode_is_per_file_deterministic) {
     const char *two[] = {a, c};
     dp_dataset *ds = open_ds(two, 2);
     int32_t col = dp_dataset_find_column(ds, "i64_seq"); /* row identity: distinct values */
-    dp_scan_options so = {.mode = DP_SCAN_SAMPLE, .sample_per_file = k, .seed = 7, .threads = 2,
-                          .batch_rows = 64};
+    dp_scan_options so = {
+        .mode = DP_SCAN_SAMPLE, .sample_per_file = k, .seed = 7, .threads = 2, .batch_rows = 64};
     dp_error err;
     dp_scan *s = NULL;
     DP_ASSERT_OK(dp_scan_open(ds, &col, 1, &so, &s, &err), &err);
@@ -279,7 +279,7 @@ DP_TEST(scan_sample_mode_is_per_file_deterministic) {
     dp_scan_free(s);
     dp_dataset_free(ds);
     DP_ASSERT_EQ_INT(n3, 300);
-    DP_ASSERT_MEMEQ(got3, got2, 100 * sizeof(double));           /* a unchanged */
+    DP_ASSERT_MEMEQ(got3, got2, 100 * sizeof(double));             /* a unchanged */
     DP_ASSERT_MEMEQ(got3 + 200, got2 + 100, 100 * sizeof(double)); /* c unchanged */
     /* A file with fewer rows than K is taken whole. */
     int64_t all[10];
