@@ -25,7 +25,12 @@ bool dp_pq_codec_available(int codec);
 /* True when this build can compress with it (writer: UNCOMPRESSED, SNAPPY, ZSTD, GZIP...). */
 bool dp_pq_codec_can_compress(int codec);
 
-/* Decompress src[0..src_len) into exactly dst_len bytes. */
+/* Decompress src[0..src_len) into exactly dst_len bytes. Never writes past dst + dst_len.
+ * Errors: CORRUPT (malformed data, or a size other than dst_len: the message names the codec and
+ * both sizes where known), TRUNCATED (data ends early), UNSUPPORTED (codec unknown or not built),
+ * LIMIT (sizes LZ4 cannot express), NOMEM. An empty payload for an empty page
+ * (src_len == dst_len == 0) is accepted whatever the codec. GZIP accepts concatenated members
+ * and zlib-wrapped data; LZ4 (id 5) accepts Hadoop framing, a bare LZ4 block or LZ4 frames. */
 dp_status dp_pq_decompress(dp_pq_codec_ctx *ctx, int codec, const uint8_t *src, size_t src_len,
                            uint8_t *dst, size_t dst_len, dp_error *err) DP_MUST_USE;
 

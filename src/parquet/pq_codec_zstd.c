@@ -66,11 +66,18 @@ static dp_status dp__pq_zstd_decompress(dp_pq_codec_ctx *ctx, const uint8_t *src
     }
     size_t n = ZSTD_decompressDCtx(ctx->zstd->dctx, dst, dst_len, src, src_len);
     if (ZSTD_isError(n)) {
-        if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+        if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall) {
+            /* The frame headers usually state the size: name it when they all do. */
+            unsigned long long said = ZSTD_findDecompressedSize(src, src_len);
+            if (said != ZSTD_CONTENTSIZE_UNKNOWN && said != ZSTD_CONTENTSIZE_ERROR)
+                return dp_error_set(err, DP_CORRUPT,
+                                    "zstd: frames hold %llu bytes but the page header says %zu",
+                                    said, dst_len);
             return dp_error_set(err, DP_CORRUPT,
                                 "zstd: data decompresses to more than the page header's %zu "
                                 "bytes (compressed size %zu)",
                                 dst_len, src_len);
+        }
         return dp__pq_zstd_error(n, "decompression failed", err);
     }
     if (n != dst_len)
