@@ -15,9 +15,11 @@ char *openblas_get_config(void);
 char *openblas_get_corename(void);
 #endif
 
+#if DP_HAVE_BLAS
 static bool dp__fits_int(int64_t v) {
     return v >= 0 && v <= INT_MAX;
 }
+#endif
 
 #if DP_HAVE_BLAS
 static dp_status dp__syrk(dp_backend *b, int64_t n, int64_t k, double alpha, const double *A,
