@@ -160,8 +160,10 @@ dp_status dp_colstats_finalize(const dp_colstats *cs, dp_colstats_result *out, d
     dp_colstats_result_init(out);
     out->cols = dp_calloc(cs->n_cols > 0 ? (size_t) cs->n_cols : 1, sizeof *out->cols);
     if (out->cols == NULL)
-        return dp_error_set(err, DP_NOMEM, "column statistics: out of memory finalizing %lld "
-                            "columns", (long long) cs->n_cols);
+        return dp_error_set(err, DP_NOMEM,
+                            "column statistics: out of memory finalizing %lld "
+                            "columns",
+                            (long long) cs->n_cols);
     out->n_cols = cs->n_cols;
     for (int64_t j = 0; j < cs->n_cols; j++) {
         dp_marginal_fit_init(&out->cols[j].fit);
@@ -190,8 +192,7 @@ dp_status dp_colstats_serialize(const dp_colstats *cs, dp_buf *out, dp_error *er
     return dp_sw_end(&w, err);
 }
 
-dp_status dp_colstats_deserialize(const void *data, size_t len, dp_colstats **out,
-                                  dp_error *err) {
+dp_status dp_colstats_deserialize(const void *data, size_t len, dp_colstats **out, dp_error *err) {
     dp_status st = DP_OK;
     dp_colstats *cs = NULL;
     dp_serial_reader r;
@@ -199,16 +200,16 @@ dp_status dp_colstats_deserialize(const void *data, size_t len, dp_colstats **ou
     uint32_t ed = 0, k = 0;
     int64_t n_cols = 0;
     *out = NULL;
-    DP_CHECK(dp_sr_begin(&r, data, len, DP_COLSTATS_MAGIC, DP_COLSTATS_VERSION,
-                         "column statistics", NULL, err));
+    DP_CHECK(dp_sr_begin(&r, data, len, DP_COLSTATS_MAGIC, DP_COLSTATS_VERSION, "column statistics",
+                         NULL, err));
     if (!dp_sr_u32(&r, &ed) || !dp_sr_u32(&r, &k) || !dp_sr_u64(&r, &o.seed) ||
         !dp_sr_i64(&r, &n_cols))
         DP_FAIL(err, DP_CORRUPT, "column statistics: header cut short");
     /* A column takes well over 64 bytes (moments alone are 18 fields), so this bounds the
      * allocation by the record size. */
     if (n_cols < 0 || (uint64_t) n_cols > dp_sr_remaining(&r) / 64)
-        DP_FAIL(err, DP_CORRUPT, "column statistics: %lld columns in %zu bytes",
-                (long long) n_cols, dp_sr_remaining(&r));
+        DP_FAIL(err, DP_CORRUPT, "column statistics: %lld columns in %zu bytes", (long long) n_cols,
+                dp_sr_remaining(&r));
     if (ed > DP_MARGINAL_EXACT_DISTINCT_MAX || k < DP_KLL_K_MIN || k > DP_KLL_K_MAX)
         DP_FAIL(err, DP_CORRUPT, "column statistics: exact-distinct %u, k %u", ed, k);
     o.exact_distinct = (int32_t) ed;

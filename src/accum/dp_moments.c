@@ -75,8 +75,8 @@ static void dp__open_block(dp_moments *m, int64_t b) {
         double v_ = (v);                                                                           \
         int fin_ = fabs(v_) <= DBL_MAX;                                                            \
         double z_ = fin_ ? v_ - bs : 0.0;                                                          \
-        double w_ = fin_ ? v_ : mn;                                                                \
-        double u_ = fin_ ? v_ : mx;                                                                \
+        double w_ = fin_ ? v_ + 0.0 : mn; /* -0.0 -> +0.0: extremes independent of order */        \
+        double u_ = fin_ ? v_ + 0.0 : mx;                                                          \
         a1[lane] += z_;                                                                            \
         a2[lane] += z_ * z_;                                                                       \
         mn = w_ < mn ? w_ : mn;                                                                    \
@@ -85,8 +85,7 @@ static void dp__open_block(dp_moments *m, int64_t b) {
     } while (0)
 
 /* Rows [i0, i1) of x, all in the open block; g0 = global row of x[0]. Returns finite count. */
-static int64_t dp__accumulate(dp_moments *m, const double *x, int64_t i0, int64_t i1,
-                              int64_t g0) {
+static int64_t dp__accumulate(dp_moments *m, const double *x, int64_t i0, int64_t i1, int64_t g0) {
     int64_t i = i0;
     if (isnan(m->bshift)) {
         while (i < i1 && !(fabs(x[i]) <= DBL_MAX))
@@ -130,8 +129,8 @@ dp_status dp_moments_update(dp_moments *m, const double *x, int64_t n_rows, int6
                             "%lld already seen); merge accumulators of separate ranges instead",
                             (long long) row_offset, (long long) m->next_row);
     int64_t missing = counts->n_null + counts->n_nan + counts->n_posinf + counts->n_neginf;
-    if (counts->n_null < 0 || counts->n_nan < 0 || counts->n_posinf < 0 ||
-        counts->n_neginf < 0 || missing > n_rows)
+    if (counts->n_null < 0 || counts->n_nan < 0 || counts->n_posinf < 0 || counts->n_neginf < 0 ||
+        missing > n_rows)
         return dp_error_set(err, DP_INVALID_ARG,
                             "moments: missing-value counts (null %lld, NaN %lld, +inf %lld, "
                             "-inf %lld) do not fit %lld rows",
@@ -248,9 +247,9 @@ dp_status dp__moments_read(dp_serial_reader *r, dp_moments *m, dp_error *err) {
                      m->n_null + m->n_nan + m->n_posinf + m->n_neginf + m->n_valid == m->rows &&
                      m->n <= m->n_valid && m->n_valid - m->n == m->bn && m->blk >= -1 &&
                      (m->blk >= 0 || m->bn == 0) && m->next_row >= 0 && m->next_row <= cap;
-    bool ext_ok = m->n_valid == 0 ? (m->min == INFINITY && m->max == -INFINITY)
-                                  : (fabs(m->min) <= DBL_MAX && fabs(m->max) <= DBL_MAX &&
-                                     m->min <= m->max);
+    bool ext_ok = m->n_valid == 0
+                      ? (m->min == INFINITY && m->max == -INFINITY)
+                      : (fabs(m->min) <= DBL_MAX && fabs(m->max) <= DBL_MAX && m->min <= m->max);
     bool sums_ok = isfinite(m->shift) && isfinite(m->mean_lo) && isfinite(m->m2) && m->m2 >= 0 &&
                    (m->bn == 0 || isfinite(m->bshift));
     for (int l = 0; l < DP_MOMENTS_LANES; l++)

@@ -27,8 +27,8 @@ dp_status dp_range_mode_parse(const char *s, dp_range_mode *out, dp_error *err) 
             return DP_OK;
         }
     }
-    return dp_error_set(err, DP_INVALID_ARG,
-                        "range mode \"%s\" is not one of minmax, trimmed, iqr", s ? s : "");
+    return dp_error_set(err, DP_INVALID_ARG, "range mode \"%s\" is not one of minmax, trimmed, iqr",
+                        s ? s : "");
 }
 
 const char *dp_pass1_reason_name(dp_pass1_reason r) {
@@ -66,7 +66,8 @@ dp_status dp_pass1_opts_check(const dp_pass1_opts *o, dp_error *err) {
         return dp_error_set(err, DP_INVALID_ARG, "--min-effective-n %lld is negative",
                             (long long) o->min_effective_n);
     if (!(o->variance_threshold >= 0 && isfinite(o->variance_threshold)))
-        return dp_error_set(err, DP_INVALID_ARG, "--variance-threshold %g is not a finite value >= 0",
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "--variance-threshold %g is not a finite value >= 0",
                             o->variance_threshold);
     if (o->range_mode != DP_RANGE_MINMAX && o->range_mode != DP_RANGE_TRIMMED &&
         o->range_mode != DP_RANGE_IQR)
@@ -89,8 +90,8 @@ static double dp__norm_var(double var, double lo, double hi) {
     return r * r;
 }
 
-dp_status dp_pass1_decide(const dp_colstats_column *c, const dp_pass1_opts *o,
-                          dp_pass1_column *out, dp_error *err) {
+dp_status dp_pass1_decide(const dp_colstats_column *c, const dp_pass1_opts *o, dp_pass1_column *out,
+                          dp_error *err) {
     DP_TRY(dp_pass1_opts_check(o, err));
     const dp_moments_result *m = &c->mom;
     const dp_marginal_fit *f = &c->fit;
@@ -166,10 +167,10 @@ dp_status dp_pass1_decide(const dp_colstats_column *c, const dp_pass1_opts *o,
                  "squared%s)",
                  out->norm_variance, o->variance_threshold, m->var,
                  dp_range_mode_name(out->range_used), out->range,
-                 out->range_fallback ? (o->range_mode == DP_RANGE_IQR
-                                            ? "; IQR is 0, judged on min-max"
-                                            : "; trimmed range is 0, judged on min-max")
-                                     : "");
+                 out->range_fallback
+                     ? (o->range_mode == DP_RANGE_IQR ? "; IQR is 0, judged on min-max"
+                                                      : "; trimmed range is 0, judged on min-max")
+                     : "");
     } else {
         out->reason = DP_PASS1_KEPT;
     }
@@ -228,9 +229,9 @@ static dp_status dp__putf(dp_buf *out, dp_error *err, const char *fmt, ...) {
 }
 
 static const char *const dp__tsv_fields[] = {
-    "name",     "kept",      "reason",    "rows",     "n_null",        "n_nan",    "n_inf",
-    "n_valid",  "missing_ratio", "min",   "max",      "mean",          "std",      "clip_low",
-    "clip_high", "trim_low", "trim_high", "iqr",      "norm_variance", "distinct", "model",
+    "name",      "kept",          "reason",    "rows", "n_null",        "n_nan",    "n_inf",
+    "n_valid",   "missing_ratio", "min",       "max",  "mean",          "std",      "clip_low",
+    "clip_high", "trim_low",      "trim_high", "iqr",  "norm_variance", "distinct", "model",
 };
 
 dp_status dp_pass1_tsv_header(dp_buf *out, dp_error *err) {
@@ -268,8 +269,7 @@ static dp_status dp__tsv_name(dp_buf *out, const char *name, dp_error *err) {
     return DP_OK;
 }
 
-dp_status dp_pass1_tsv_row(dp_buf *out, const char *name, const dp_pass1_column *c,
-                           dp_error *err) {
+dp_status dp_pass1_tsv_row(dp_buf *out, const char *name, const dp_pass1_column *c, dp_error *err) {
     char b[14][32];
     DP_TRY(dp__tsv_name(out, name, err));
     DP_TRY(dp__putf(out, err, "\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%lld", c->kept ? "yes" : "no",

@@ -39,10 +39,10 @@ const char *dp_range_mode_name(dp_range_mode m);
 dp_status dp_range_mode_parse(const char *s, dp_range_mode *out, dp_error *err) DP_MUST_USE;
 
 typedef struct dp_pass1_opts {
-    double max_missing_ratio;  /* 0.5, in [0, 1] */
-    int64_t min_effective_n;   /* 100, >= 0 */
-    double variance_threshold; /* 0.002, >= 0 */
-    dp_range_mode range_mode;  /* trimmed */
+    double max_missing_ratio;   /* 0.5, in [0, 1] */
+    int64_t min_effective_n;    /* 100, >= 0 */
+    double variance_threshold;  /* 0.002, >= 0 */
+    dp_range_mode range_mode;   /* trimmed */
     double trim_low, trim_high; /* percentiles, 2.5 / 97.5; 0 <= low < high <= 100 */
     double clip_low, clip_high; /* percentiles, 2.5 / 97.5; 0 <= low < high <= 100 */
 } dp_pass1_opts;
@@ -67,7 +67,7 @@ typedef struct dp_pass1_column {
     dp_pass1_reason reason;
     char detail[320]; /* "variance: normalised variance ... < ..." with the numbers; "" if kept */
     int64_t rows, n_null, n_nan, n_posinf, n_neginf, n_valid;
-    double missing_ratio; /* NaN when rows = 0 */
+    double missing_ratio;            /* NaN when rows = 0 */
     double min, max, mean, std, var; /* NaN when undefined (no / one valid value) */
     double clip_low, clip_high, trim_low, trim_high, iqr;
     dp_range_mode range_used; /* the range actually used for norm_variance */
@@ -80,8 +80,8 @@ typedef struct dp_pass1_column {
 } dp_pass1_column;
 
 /* Decide one column. INVALID_ARG for bad options. */
-dp_status dp_pass1_decide(const dp_colstats_column *c, const dp_pass1_opts *o,
-                          dp_pass1_column *out, dp_error *err) DP_MUST_USE;
+dp_status dp_pass1_decide(const dp_colstats_column *c, const dp_pass1_opts *o, dp_pass1_column *out,
+                          dp_error *err) DP_MUST_USE;
 /* All columns of r into out[0 .. r->n_cols); *n_kept (optional) receives the kept count. */
 dp_status dp_pass1_decide_all(const dp_colstats_result *r, const dp_pass1_opts *o,
                               dp_pass1_column *out, int64_t *n_kept, dp_error *err) DP_MUST_USE;

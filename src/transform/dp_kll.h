@@ -96,8 +96,7 @@ size_t dp_kll_estimate(int32_t k, int64_t n);
  * (k, level count, sizes against the bytes present, weights summing to n, sorted levels,
  * items within [min, max]): CORRUPT / TRUNCATED / UNSUPPORTED with a message. */
 dp_status dp_kll_serialize(const dp_kll *s, dp_buf *out, dp_error *err) DP_MUST_USE;
-dp_status dp_kll_deserialize(const void *data, size_t len, dp_kll **out,
-                             dp_error *err) DP_MUST_USE;
+dp_status dp_kll_deserialize(const void *data, size_t len, dp_kll **out, dp_error *err) DP_MUST_USE;
 void dp__kll_write(const dp_kll *s, dp_serial_writer *w);
 dp_status dp__kll_read(dp_serial_reader *r, dp_kll **out, dp_error *err) DP_MUST_USE;
 

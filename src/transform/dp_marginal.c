@@ -204,8 +204,8 @@ cleanup:
 }
 
 /* Insert weighted entries into a table that has room for all of them. */
-static dp_status dp__table_add_weighted(dp_marginal *m, const double *v, const int64_t *w,
-                                        size_t n, dp_error *err) {
+static dp_status dp__table_add_weighted(dp_marginal *m, const double *v, const int64_t *w, size_t n,
+                                        dp_error *err) {
     for (size_t i = 0; i < n; i++) {
         uint64_t key = dp__dbits(v[i]);
         size_t j = dp__probe(m->slots, m->cap - 1, key);
@@ -393,9 +393,11 @@ dp_status dp__marginal_read(dp_serial_reader *r, dp_marginal *m, dp_error *err) 
         m->seed = seed;
         DP_CHECK(dp__kll_read(r, &m->kll, err));
         if (dp_kll_n(m->kll) != n || dp_kll_k(m->kll) != (int32_t) k)
-            DP_FAIL(err, DP_CORRUPT, "%s: marginal sketch holds %lld values with k %d, header "
-                    "says %lld and %u", r->what, (long long) dp_kll_n(m->kll),
-                    (int) dp_kll_k(m->kll), (long long) n, k);
+            DP_FAIL(err, DP_CORRUPT,
+                    "%s: marginal sketch holds %lld values with k %d, header "
+                    "says %lld and %u",
+                    r->what, (long long) dp_kll_n(m->kll), (int) dp_kll_k(m->kll), (long long) n,
+                    k);
         m->n = n;
         goto cleanup;
     }
@@ -420,13 +422,13 @@ dp_status dp__marginal_read(dp_serial_reader *r, dp_marginal *m, dp_error *err) 
         if (!(fabs(v[i]) <= DBL_MAX) || dp__dbits(v[i]) == dp__dbits(-0.0) ||
             (i > 0 && !(v[i - 1] < v[i])) || c[i] < 1 || c[i] > INT64_MAX / 4 - total)
             DP_FAIL(err, DP_CORRUPT,
-                    "%s: marginal table entry %zu (value %.17g, count %lld) not canonical",
-                    r->what, i, v[i], (long long) c[i]);
+                    "%s: marginal table entry %zu (value %.17g, count %lld) not canonical", r->what,
+                    i, v[i], (long long) c[i]);
         total += c[i];
     }
     if (total != n)
-        DP_FAIL(err, DP_CORRUPT, "%s: marginal table counts sum to %lld, header says %lld",
-                r->what, (long long) total, (long long) n);
+        DP_FAIL(err, DP_CORRUPT, "%s: marginal table counts sum to %lld, header says %lld", r->what,
+                (long long) total, (long long) n);
     DP_CHECK(dp__table_add_weighted(m, v, c, count, err));
 cleanup:
     dp_free(v);

@@ -123,13 +123,27 @@ DP_TEST(kll_sort_matches_qsort) {
             double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
             for (size_t i = 0; i < n; i++) {
                 switch (pattern) {
-                case 0: a[i] = dp_rng_normal(&r); break;
-                case 1: a[i] = (double) i; break;
-                case 2: a[i] = (double) (n - i); break;
-                case 3: a[i] = 7.0; break;
-                case 4: a[i] = (double) dp_rng_below(&r, 3); break;
-                case 5: a[i] = (double) (i < n / 2 ? i : n - i); break; /* organ pipe */
-                default: a[i] = (i % 2) ? -1e300 : 1e-300 * (double) i; break;
+                case 0:
+                    a[i] = dp_rng_normal(&r);
+                    break;
+                case 1:
+                    a[i] = (double) i;
+                    break;
+                case 2:
+                    a[i] = (double) (n - i);
+                    break;
+                case 3:
+                    a[i] = 7.0;
+                    break;
+                case 4:
+                    a[i] = (double) dp_rng_below(&r, 3);
+                    break;
+                case 5:
+                    a[i] = (double) (i < n / 2 ? i : n - i);
+                    break; /* organ pipe */
+                default:
+                    a[i] = (i % 2) ? -1e300 : 1e-300 * (double) i;
+                    break;
                 }
             }
             memcpy(b, a, n * sizeof *a);
@@ -270,8 +284,7 @@ DP_TEST(kll_deterministic_for_any_chunking) {
         dp_error eb, *err = &eb;
         DP_ASSERT_OK(dp_kll_create(&s, 200, 42, err), err);
         for (size_t i = 0; i < n; i += chunks[c])
-            DP_ASSERT_OK(dp_kll_update(s, x + i, n - i < chunks[c] ? n - i : chunks[c], err),
-                         err);
+            DP_ASSERT_OK(dp_kll_update(s, x + i, n - i < chunks[c] ? n - i : chunks[c], err), err);
         dp_buf b;
         kll_bytes(s, &b);
         if (c == 0) {
@@ -326,8 +339,7 @@ DP_TEST(kll_merge_random_splits_within_bound) {
             dp_error eb, *err = &eb;
             for (size_t p = 0; p < parts; p++) {
                 DP_ASSERT_OK(dp_marginal_init(&m[p], 0, DP_KLL_K_DEFAULT, 5, err), err);
-                DP_ASSERT_OK(dp_marginal_update(&m[p], x + cut[p], cut[p + 1] - cut[p], err),
-                             err);
+                DP_ASSERT_OK(dp_marginal_update(&m[p], x + cut[p], cut[p + 1] - cut[p], err), err);
             }
             for (size_t p = 1; p < parts; p++)
                 DP_ASSERT_OK(dp_marginal_merge(&m[order[0]], &m[order[p]], err), err);
@@ -435,12 +447,12 @@ DP_TEST(kll_rejects_inconsistent_records) {
         uint64_t size0;
         dp_status want;
     } cases[] = {
-        {100, 1, 2, 0, 1, 0.5, 2, DP_OK},        /* valid: two items 0.5 0.5 */
-        {100, 1, 3, 0, 1, 0.5, 2, DP_CORRUPT},   /* weights 2 != n 3 */
-        {4, 1, 2, 0, 1, 0.5, 2, DP_CORRUPT},     /* k below the minimum */
-        {100, 0, 2, 0, 1, 0.5, 2, DP_CORRUPT},   /* no level */
-        {100, 1, 2, 0, 1, 5.0, 2, DP_CORRUPT},   /* item above max */
-        {100, 1, 2, 1, 0, 0.5, 2, DP_CORRUPT},   /* min > max */
+        {100, 1, 2, 0, 1, 0.5, 2, DP_OK},               /* valid: two items 0.5 0.5 */
+        {100, 1, 3, 0, 1, 0.5, 2, DP_CORRUPT},          /* weights 2 != n 3 */
+        {4, 1, 2, 0, 1, 0.5, 2, DP_CORRUPT},            /* k below the minimum */
+        {100, 0, 2, 0, 1, 0.5, 2, DP_CORRUPT},          /* no level */
+        {100, 1, 2, 0, 1, 5.0, 2, DP_CORRUPT},          /* item above max */
+        {100, 1, 2, 1, 0, 0.5, 2, DP_CORRUPT},          /* min > max */
         {100, 1, 2, 0, 1, 0.5, 1u << 30, DP_TRUNCATED}, /* size beyond the bytes */
     };
     for (size_t c = 0; c < DP_ARRAY_LEN(cases); c++) {
