@@ -210,9 +210,12 @@ char *dp__format_double(double v, char *buf) {
     return buf;
 }
 
+/* Append s and keep the buffer NUL-terminated (the NUL is not counted in size). */
 static dp_status dp__put(dp_buf *out, const char *s, dp_error *err) {
-    if (dp_buf_append(out, s, strlen(s)) != DP_OK)
+    size_t n = strlen(s);
+    if (dp_buf_reserve(out, out->size + n + 1) != DP_OK || dp_buf_append(out, s, n) != DP_OK)
         return dp_error_set(err, DP_NOMEM, "out of memory formatting a report row");
+    out->data[out->size] = 0;
     return DP_OK;
 }
 
@@ -261,10 +264,8 @@ static dp_status dp__tsv_name(dp_buf *out, const char *name, dp_error *err) {
         default:
             break;
         }
-        if (e != NULL)
-            DP_TRY(dp__put(out, e, err));
-        else if (dp_buf_append(out, p, 1) != DP_OK)
-            return dp_error_set(err, DP_NOMEM, "out of memory formatting a report row");
+        char one[2] = {*p, 0};
+        DP_TRY(dp__put(out, e != NULL ? e : one, err));
     }
     return DP_OK;
 }
@@ -298,8 +299,9 @@ static dp_status dp__json_string(dp_buf *out, const char *s, dp_error *err) {
             DP_TRY(dp__put(out, e, err));
         } else if (*p < 0x20) {
             DP_TRY(dp__putf(out, err, "\\u%04x", *p));
-        } else if (dp_buf_append(out, p, 1) != DP_OK) {
-            return dp_error_set(err, DP_NOMEM, "out of memory formatting a report row");
+        } else {
+            char one[2] = {(char) *p, 0};
+            DP_TRY(dp__put(out, one, err));
         }
     }
     return dp__put(out, "\"", err);

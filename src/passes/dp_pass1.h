@@ -92,7 +92,7 @@ dp_status dp_pass1_decide_all(const dp_colstats_result *r, const dp_pass1_opts *
  * ">N" for a sketch column (more than N = exact-distinct distinct values); doubles are printed
  * in the shortest form that reads back to the same double (%.15g..%.17g), non-finite as nan /
  * inf / -inf. Names are escaped (\t \n \r \\) so a row is always one line. Each call appends one
- * line ending in '\n'. */
+ * line ending in '\n' and leaves the buffer NUL-terminated (the NUL is not counted in size). */
 dp_status dp_pass1_tsv_header(dp_buf *out, dp_error *err) DP_MUST_USE;
 dp_status dp_pass1_tsv_row(dp_buf *out, const char *name, const dp_pass1_column *c,
                            dp_error *err) DP_MUST_USE;
