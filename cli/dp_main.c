@@ -2,7 +2,9 @@
  * function, map its status to an exit code. No logic of its own.
  * Exit codes: 0 done, 1 data or runtime error, 2 usage error, 130 interrupted. */
 #include "dp_cli_args.h"
+#include "dp_cli_config.h"
 #include "dpipe/dp_commands.h"
+#include "dpipe/dpipe.h"
 #include "dpipe/dp_features.h"
 #include "dpipe/dp_status.h"
 
@@ -249,6 +251,64 @@ out:
     return rc;
 }
 
+/* ---- stats ------------------------------------------------------------------------------- */
+
+enum { OPT_OUTPUT = 200 };
+
+typedef struct {
+    dp_stats_options o;
+} stats_ctx;
+
+static int stats_extra(void *ctx, int id, const char *arg) {
+    stats_ctx *c = ctx;
+    if (id == OPT_OUTPUT)
+        c->o.output = arg;
+    else if (id == OPT_JSON)
+        c->o.json = true;
+    return 0;
+}
+
+static const dp_cli_opt stats_opts[] = {
+    {OPT_OUTPUT, "output", 'o', "FILE", "write the table to FILE instead of stdout"},
+    {OPT_JSON, "json", 0, NULL, "JSON array instead of TSV"},
+};
+
+static int cmd_stats(int argc, char **argv) {
+    stats_ctx ctx = {{0}};
+    dp_cli_cmd cmd = {
+        "stats",
+        "dpipe stats [options] INPUT...",
+        "Pass 1 on its own: one scan of the data (of the per-file sample with\n"
+        "--sample-per-file) and one row per descriptor column with its counts (NULL, NaN, +-Inf,\n"
+        "valid), missing ratio, min, max, mean, std, clip and trimmed bounds, IQR, normalised\n"
+        "variance, distinct values, marginal model, and whether pass 1 keeps it (and why not).\n"
+        "INPUT: Parquet files, directories (every *.parquet below) or glob patterns.",
+        DP_PASS_INPUT | DP_PASS0 | DP_PASS1,
+        "batch-rows,threads,verify-crc,log-format",
+        stats_opts,
+        (int) (sizeof stats_opts / sizeof stats_opts[0]),
+        stats_extra,
+        &ctx};
+    dp_config *cfg = NULL;
+    dp_error err = {0};
+    dp_status st = dp_config_create(&cfg, &err);
+    if (st != DP_OK)
+        return dp_cli_fail("stats", st, &err);
+    dp_cli_parser p;
+    int rc = dp_cli_parse_config(&cmd, argc, argv, cfg, &p);
+    if (rc == -1) {
+        rc = 0;
+    } else if (rc == 0) {
+        st = dp_cmd_stats((const char *const *) p.positional, p.n_positional, cfg, &ctx.o, stdout,
+                          &err);
+        if (st != DP_OK)
+            rc = dp_cli_fail("stats", st, &err);
+    }
+    dp_cli_free(&p);
+    dp_config_free(cfg);
+    return rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -261,6 +321,7 @@ static const dp__command commands[] = {
     {"inspect", cmd_inspect,
      "show the schema, row groups, encodings and statistics of Parquet files"},
     {"cat", cmd_cat, "print a Parquet file's values as TSV"},
+    {"stats", cmd_stats, "pass 1: per-column statistics and filter decisions"},
     {"bench", cmd_bench, "measure decode throughput ('dpipe bench scan INPUT...')"},
 };
 
@@ -278,7 +339,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("dpipe %s\n", DP_VERSION_STRING);
+        printf("%s\n", dp_build_info());
         return 0;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -35,6 +35,19 @@ typedef struct dp_cat_options {
 
 dp_status dp_cmd_cat(const char *path, const dp_cat_options *opts, FILE *out, dp_error *err);
 
+/* `dpipe stats INPUT...`: pass 1 (one scan; the per-file sample with --sample-per-file) and one
+ * row per descriptor column: name, kept, reason, counts, missing ratio, min, max, mean, std,
+ * clip and trimmed bounds, IQR, normalised variance, distinct count, marginal model kind.
+ * Settings come from cfg (pass 1 and input options). */
+struct dp_config;
+typedef struct dp_stats_options {
+    const char *output; /* NULL = out */
+    bool json;
+} dp_stats_options;
+
+dp_status dp_cmd_stats(const char *const *inputs, int n_inputs, const struct dp_config *cfg,
+                       const dp_stats_options *opts, FILE *out, dp_error *err);
+
 /* `dpipe bench scan INPUT...`: decode every numeric column (or those selected) with a full scan
  * and report throughput: rows, seconds, rows/s, compressed MB/s, decoded MB/s, peak RSS, and a
  * checksum of the values (so the work cannot be optimised away and two runs can be compared). */

@@ -480,7 +480,15 @@ dp_status dp_dataset_select(const dp_dataset *ds, const dp_select_options *opts,
         dp_selection_reset(out);
         return dp_error_set(err, DP_NOMEM, "out of memory");
     }
-    int nmeta = opts != NULL ? opts->n_metadata : 0;
+    if (opts != NULL && opts->n_names > 0) {
+        for (int k = 0; k < opts->n_names; k++)
+            if (dp_dataset_find_column(ds, opts->names[k]) < 0) {
+                dp_selection_reset(out);
+                return dp_error_set(err, DP_INVALID_ARG,
+                                    "descriptor column '%s' is not in the dataset", opts->names[k]);
+            }
+    }
+    int nmeta = opts != NULL && opts->n_names == 0 ? opts->n_metadata : 0;
     if (nmeta < 0 || nmeta > n) {
         dp_selection_reset(out);
         return dp_error_set(err, DP_INVALID_ARG,
@@ -489,8 +497,14 @@ dp_status dp_dataset_select(const dp_dataset *ds, const dp_select_options *opts,
     for (int32_t c = 0; c < n; c++) {
         const dp_dataset_column *u = &ds->cols[c];
         const char *why = NULL;
+        bool named = false;
+        if (opts != NULL)
+            for (int k = 0; k < opts->n_names && !named; k++)
+                named = strcmp(opts->names[k], u->name) == 0;
         if (c < nmeta)
             why = "metadata";
+        else if (opts != NULL && opts->n_names > 0 && !named)
+            why = "not listed";
         else if (opts != NULL && opts->n_include > 0 &&
                  !dp__matches_any(u->name, opts->include, opts->n_include))
             why = "not selected";

@@ -74,6 +74,9 @@ typedef struct dp_select_options {
     int n_include;
     const char *const *exclude; /* glob patterns */
     int n_exclude;
+    /* Exact descriptor names (bypasses n_metadata); an unknown name is DP_INVALID_ARG. */
+    const char *const *names;
+    int n_names;
 } dp_select_options;
 
 typedef struct dp_skipped_column {

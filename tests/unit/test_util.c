@@ -4,6 +4,7 @@
 #include "util/dp_buf.h"
 #include "util/dp_checksum.h"
 #include "util/dp_cursor.h"
+#include "util/dp_pool.h"
 #include "util/dp_rng.h"
 
 DP_TEST(status_names_and_messages) {
@@ -123,4 +124,28 @@ DP_TEST(hash_and_rng_are_stable) {
         uint64_t k = dp_rng_below(&a, 7);
         DP_ASSERT_TRUE(k < 7);
     }
+}
+
+static void square_into(void *arg, int64_t i) {
+    int64_t *out = arg;
+    out[i] = i * i;
+}
+
+DP_TEST(pool_runs_every_index_once) {
+    for (int threads = 1; threads <= 4; threads++) {
+        dp_pool *p = NULL;
+        dp_error err;
+        DP_ASSERT_OK(dp_pool_create(threads, &p, &err), &err);
+        DP_ASSERT_EQ_INT(dp_pool_threads(p), threads);
+        for (int round = 0; round < 50; round++) {
+            int64_t out[257];
+            memset(out, -1, sizeof out);
+            int64_t n = round % 2 ? 257 : 3;
+            dp_pool_for(p, n, square_into, out);
+            for (int64_t i = 0; i < n; i++)
+                DP_ASSERT_EQ_INT(out[i], i * i);
+        }
+        dp_pool_free(p);
+    }
+    dp_pool_free(NULL);
 }
