@@ -269,8 +269,8 @@ DP_TEST(enc_rle_random_roundtrip_all_widths) {
 }
 
 DP_TEST(enc_rle_encoder_compresses_runs) {
-    /* 10,000 equal values: one RLE run (header 20000 takes 3 bytes, the value 2), and a mixed sequence with
-     * a bit-packed prefix that is not a multiple of 8 still decodes. */
+    /* 10,000 equal values: one RLE run (header 20000 takes 3 bytes, the value 2), and a mixed
+     * sequence with a bit-packed prefix that is not a multiple of 8 still decodes. */
     uint32_t *v = dp_mallocarray(10000, 4);
     for (int i = 0; i < 10000; i++)
         v[i] = 777;
@@ -671,13 +671,20 @@ DP_TEST(enc_plain_byte_array) {
     }
     /* A length of 0xffffffff, and a count the bytes cannot hold. */
     const uint8_t bad[8] = {0xff, 0xff, 0xff, 0xff, 'a', 'b', 'c', 'd'};
-    int64_t off[3 + SENT];
+    int64_t off[3 + SENT], off2[31];
     dp_buf heap;
     dp_buf_init(&heap);
     DP_ASSERT_STATUS(dp_pq_plain_byte_array_decode(bad, 8, 1, off, &heap, NULL, NULL),
                      DP_TRUNCATED);
     DP_ASSERT_STATUS(dp_pq_plain_byte_array_decode(bad, 8, 3, off, &heap, NULL, NULL),
                      DP_TRUNCATED);
+    DP_ASSERT_EQ_INT(heap.size, 0);
+    /* 30 values announced, the first 120 bytes long and no room left for the other 29 lengths
+     * (found by fuzzing: the heap is sized for len - 4 * count bytes of strings). */
+    uint8_t lying[124] = {120};
+    DP_ASSERT_STATUS(
+        dp_pq_plain_byte_array_decode(lying, sizeof lying, 30, off2, &heap, NULL, NULL),
+        DP_TRUNCATED);
     DP_ASSERT_EQ_INT(heap.size, 0);
     dp_buf_reset(&heap);
 }
