@@ -5,6 +5,6 @@ if(DP_SANITIZE)
 endif()
 # Fuzzing builds: instrument every library for coverage (libFuzzer itself is linked only into the
 # fuzz_<name> binaries), else the fuzzer sees only its target file and cannot steer.
-if(DP_BUILD_FUZZ)
+if(DP_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()

@@ -41,16 +41,19 @@
 #define DP__GEN32(bw) DP__UNPACK_FN(unpack32_w, uint32_t, DP__V32, bw)
 #define DP__GEN64(bw) DP__UNPACK_FN(unpack64_w, uint64_t, DP__V64, bw)
 
-/* Widths that are not whole bytes (or are 24/40/48/56, which still need shifts). */
-#define DP__GENERIC32(X)                                                                           \
-    X(1)                                                                                           \
-    X(2) X(3) X(4) X(5) X(6) X(7) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(17) X(18) X(19) X(20) \
-        X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31)
-#define DP__GENERIC64(X)                                                                           \
-    DP__GENERIC32(X)                                                                               \
-    X(33)                                                                                          \
-    X(34) X(35) X(36) X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48)      \
-        X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(59) X(60) X(61) X(62) X(63)
+/* Widths that are not whole bytes (or are 24/40/48/56, which still need shifts). The lists
+ * are kept out of clang-format, which does not settle on one layout for them. */
+// clang-format off
+#define DP__GENERIC32(X) \
+    X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(9) X(10) X(11) X(12) X(13) \
+    X(14) X(15) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) \
+    X(27) X(28) X(29) X(30) X(31)
+#define DP__GENERIC64(X) \
+    DP__GENERIC32(X) \
+    X(33) X(34) X(35) X(36) X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44) \
+    X(45) X(46) X(47) X(48) X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56) \
+    X(57) X(58) X(59) X(60) X(61) X(62) X(63)
+// clang-format on
 
 DP__GENERIC32(DP__GEN32)
 DP__GENERIC64(DP__GEN64)
@@ -95,16 +98,17 @@ typedef void (*unpack64_fn)(const uint8_t *restrict, uint64_t *restrict, size_t)
 
 #define DP__TAB32(bw) unpack32_w##bw,
 #define DP__TAB64(bw) unpack64_w##bw,
-#define DP__ALL32(X)                                                                               \
-    X(0)                                                                                           \
-    X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16) X(17)   \
-        X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31) X(32)
-#define DP__ALL64(X)                                                                               \
-    DP__ALL32(X)                                                                                   \
-    X(33)                                                                                          \
-    X(34) X(35) X(36) X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48)      \
-        X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(59) X(60) X(61) X(62) X(63)  \
-            X(64)
+// clang-format off
+#define DP__ALL32(X) \
+    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) \
+    X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) \
+    X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31) X(32)
+#define DP__ALL64(X) \
+    DP__ALL32(X) \
+    X(33) X(34) X(35) X(36) X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44) \
+    X(45) X(46) X(47) X(48) X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56) \
+    X(57) X(58) X(59) X(60) X(61) X(62) X(63) X(64)
+// clang-format on
 
 static const unpack32_fn unpack32_tab[33] = {DP__ALL32(DP__TAB32)};
 static const unpack64_fn unpack64_tab[65] = {DP__ALL64(DP__TAB64)};

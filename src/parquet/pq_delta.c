@@ -343,83 +343,85 @@ dp_status dp_pq_delta_byte_array_decode(const uint8_t *data, size_t len, int64_t
     dp_status st = DP_OK;
     const size_t entry = heap->size;
     size_t n = (size_t) count;
-    /* 1. Prefix lengths into offsets[1..n] (scratch until step 3 overwrites them in order). */
+    /* 1. Prefix lengths into offsets[1..n] (scratch until step 4 overwrites them in order). */
     dbp p;
     DP_CHECK(dbp_init(&p, data, len, "DELTA_BYTE_ARRAY prefix lengths", err));
     DP_CHECK(check_count(&p, count, err));
     uint32_t chunk[DP__LEN_CHUNK];
-    uint64_t prefix_sum = 0;
     for (size_t i = 0; i < n;) {
         size_t k = n - i < DP__LEN_CHUNK ? n - i : DP__LEN_CHUNK;
         DP_CHECK(dbp_read32(&p, chunk, k, err));
-        for (size_t j = 0; j < k; j++) {
-            int32_t l = (int32_t) chunk[j];
-            if (l < 0)
-                DP_FAIL(err, DP_CORRUPT, "%s: value %zu has prefix length %d", what, i + j, l);
-            offsets[i + j + 1] = l;
-            prefix_sum += (uint64_t) l;
-        }
-        if (prefix_sum > (uint64_t) DP_LIMIT_PAGE_MAX)
-            DP_FAIL(err, DP_LIMIT,
-                    "%s: the prefixes of the first %zu values alone exceed the page limit of %lld "
-                    "bytes",
-                    what, i + k, (long long) DP_LIMIT_PAGE_MAX);
+        for (size_t j = 0; j < k; j++)
+            offsets[i + j + 1] = (int32_t) chunk[j];
         i += k;
     }
     size_t s_at;
     DP_CHECK(dbp_finish(&p, &s_at, err));
     /* 2. Suffixes: a DELTA_LENGTH_BYTE_ARRAY. Find where its bytes start by skipping a copy of
-     * the length stream (no unpacking), so step 3 can copy while it decodes. */
-    dbp s, s_end;
+     * the length stream (no unpacking). */
+    dbp s, s_pass;
     DP_CHECK(dbp_init(&s, data + s_at, len - s_at, "DELTA_BYTE_ARRAY suffix lengths", err));
     DP_CHECK(check_count(&s, count, err));
-    s_end = s;
+    s_pass = s;
     size_t bytes_at;
-    DP_CHECK(dbp_finish(&s_end, &bytes_at, err));
+    DP_CHECK(dbp_finish(&s_pass, &bytes_at, err));
     bytes_at += s_at;
-    /* Output is bounded by the prefixes plus the suffix bytes present; refuse expansions past the
-     * page limit before allocating. */
-    uint64_t bound = prefix_sum + (uint64_t) (len - bytes_at);
-    if (bound > (uint64_t) DP_LIMIT_PAGE_MAX)
-        DP_FAIL(err, DP_LIMIT,
-                "%s: %lld values would expand to up to %llu bytes, above the page limit of %lld",
-                what, (long long) count, (unsigned long long) bound, (long long) DP_LIMIT_PAGE_MAX);
+    /* 3. Validate every length and size the output exactly before allocating: a few bytes of
+     * lengths can describe a large expansion, and a bad one must not cost an allocation. */
+    s_pass = s;
+    uint64_t total = 0, suffix_total = 0, prev_len = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i < DP__LEN_CHUNK ? n - i : DP__LEN_CHUNK;
+        DP_CHECK(dbp_read32(&s_pass, chunk, k, err));
+        for (size_t j = 0; j < k; j++) {
+            size_t v = i + j;
+            int64_t sl = (int32_t) chunk[j], pl = offsets[v + 1];
+            if (pl < 0 || sl < 0)
+                DP_FAIL(err, DP_CORRUPT, "%s: value %zu has prefix length %lld, suffix length %lld",
+                        what, v, (long long) pl, (long long) sl);
+            if ((uint64_t) pl > prev_len)
+                DP_FAIL(err, DP_CORRUPT,
+                        "%s: value %zu has prefix length %lld, the previous value is %llu bytes",
+                        what, v, (long long) pl, (unsigned long long) prev_len);
+            suffix_total += (uint64_t) sl;
+            if (suffix_total > len - bytes_at)
+                DP_FAIL(err, DP_TRUNCATED,
+                        "%s: the suffixes of the first %zu values need %llu bytes at byte %zu, %zu "
+                        "left",
+                        what, v + 1, (unsigned long long) suffix_total, bytes_at, len - bytes_at);
+            prev_len = (uint64_t) pl + (uint64_t) sl;
+            if (prev_len > (uint64_t) DP_LIMIT_STRING_MAX)
+                DP_FAIL(err, DP_LIMIT, "%s: value %zu is %llu bytes, above the limit of %lld", what,
+                        v, (unsigned long long) prev_len, (long long) DP_LIMIT_STRING_MAX);
+            total += prev_len;
+            if (total > (uint64_t) DP_LIMIT_PAGE_MAX)
+                DP_FAIL(err, DP_LIMIT,
+                        "%s: the first %zu values expand to %llu bytes, above the page limit of "
+                        "%lld",
+                        what, v + 1, (unsigned long long) total, (long long) DP_LIMIT_PAGE_MAX);
+        }
+        i += k;
+    }
     size_t room;
-    if (!dp_add_size(entry, (size_t) bound, &room) || dp_buf_reserve(heap, room) != DP_OK)
+    if (!dp_add_size(entry, (size_t) total, &room) || dp_buf_reserve(heap, room) != DP_OK)
         DP_FAIL(err, DP_NOMEM, "%s: cannot grow string heap to %llu bytes", what,
-                (unsigned long long) entry + bound);
-    /* 3. Rebuild each value from the previous one's prefix and its own suffix. */
-    size_t src = bytes_at, h = entry, prev_len = 0;
+                (unsigned long long) entry + total);
+    /* 4. Rebuild each value from the previous one's prefix (already in the heap) and its suffix;
+     * everything was checked in step 3. */
+    size_t src = bytes_at, h = entry, prev = 0;
     offsets[0] = (int64_t) entry;
     for (size_t i = 0; i < n;) {
         size_t k = n - i < DP__LEN_CHUNK ? n - i : DP__LEN_CHUNK;
         DP_CHECK(dbp_read32(&s, chunk, k, err));
         for (size_t j = 0; j < k; j++) {
-            size_t v = i + j;
-            int32_t sl = (int32_t) chunk[j];
-            size_t pl = (size_t) offsets[v + 1];
-            if (sl < 0)
-                DP_FAIL(err, DP_CORRUPT, "%s: value %zu has suffix length %d", what, v, sl);
-            if (pl > prev_len)
-                DP_FAIL(err, DP_CORRUPT,
-                        "%s: value %zu has prefix length %zu, the previous value is %zu bytes",
-                        what, v, pl, prev_len);
-            if ((size_t) sl > len - src)
-                DP_FAIL(err, DP_TRUNCATED,
-                        "%s: suffix of value %zu needs %d bytes at byte %zu, %zu left", what, v, sl,
-                        src, len - src);
-            size_t vl = pl + (size_t) sl;
-            if ((int64_t) vl > DP_LIMIT_STRING_MAX)
-                DP_FAIL(err, DP_LIMIT, "%s: value %zu is %zu bytes, above the limit of %lld", what,
-                        v, vl, (long long) DP_LIMIT_STRING_MAX);
-            /* The prefix comes from the previous value, already in the heap. */
+            size_t v = i + j, sl = chunk[j], pl = (size_t) offsets[v + 1];
             if (pl > 0)
-                memmove(heap->data + h, heap->data + h - prev_len, pl);
+                memcpy(heap->data + h, heap->data + h - prev, pl);
             if (sl > 0)
-                memcpy(heap->data + h + pl, data + src, (size_t) sl);
-            src += (size_t) sl;
-            h += vl;
-            prev_len = vl;
+                memcpy(heap->data + h + pl, data + src, sl);
+            src += sl;
+            h += pl + sl;
+            prev = pl + sl;
             offsets[v + 1] = (int64_t) h;
         }
         i += k;

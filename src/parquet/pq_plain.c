@@ -81,8 +81,10 @@ dp_status dp_pq_plain_byte_array_decode(const uint8_t *data, size_t len, int64_t
     size_t n = (size_t) count;
     for (size_t i = 0; i < n; i++) {
         offsets[i] = (int64_t) h;
-        uint32_t l = len - pos >= 4 ? dp_load_u32le(data + pos) : 0;
-        if (len - pos < 4 || l > len - pos - 4)
+        /* Invariant: len - pos >= 4 * (n - i), so the length is readable. The value must also
+         * leave 4 bytes for each later length, or the heap reservation would not hold it. */
+        uint32_t l = dp_load_u32le(data + pos);
+        if (l > len - pos - 4 * (n - i))
             return dp_error_set(err, DP_TRUNCATED,
                                 "PLAIN BYTE_ARRAY: value %zu of %lld at byte %zu runs past the end "
                                 "(%zu bytes)",

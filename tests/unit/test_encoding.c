@@ -671,13 +671,20 @@ DP_TEST(enc_plain_byte_array) {
     }
     /* A length of 0xffffffff, and a count the bytes cannot hold. */
     const uint8_t bad[8] = {0xff, 0xff, 0xff, 0xff, 'a', 'b', 'c', 'd'};
-    int64_t off[3 + SENT];
+    int64_t off[3 + SENT], off2[31];
     dp_buf heap;
     dp_buf_init(&heap);
     DP_ASSERT_STATUS(dp_pq_plain_byte_array_decode(bad, 8, 1, off, &heap, NULL, NULL),
                      DP_TRUNCATED);
     DP_ASSERT_STATUS(dp_pq_plain_byte_array_decode(bad, 8, 3, off, &heap, NULL, NULL),
                      DP_TRUNCATED);
+    DP_ASSERT_EQ_INT(heap.size, 0);
+    /* 30 values announced, the first 120 bytes long and no room left for the other 29 lengths
+     * (found by fuzzing: the heap is sized for len - 4 * count bytes of strings). */
+    uint8_t lying[124] = {120};
+    DP_ASSERT_STATUS(
+        dp_pq_plain_byte_array_decode(lying, sizeof lying, 30, off2, &heap, NULL, NULL),
+        DP_TRUNCATED);
     DP_ASSERT_EQ_INT(heap.size, 0);
     dp_buf_reset(&heap);
 }
@@ -1211,17 +1218,34 @@ DP_TEST(enc_delta_byte_array_errors) {
     DP_ASSERT_STATUS(
         dp_pq_delta_length_byte_array_decode(shortb, sizeof shortb, 1, off, &heap, NULL, &err),
         DP_TRUNCATED);
-    /* DBA: prefix lengths 0, 2^29, 2^30 (in 7 bytes) would expand past the page limit; refused
-     * before allocating or checking the suffixes. */
-    put_uleb(&b, 128);
-    put_uleb(&b, 1);
-    put_uleb(&b, 3);
-    put_uleb(&b, 0);
-    put_uleb(&b, zz((int64_t) 1 << 29));
-    put_byte(&b, 0);
-    DP_ASSERT_STATUS(dp_pq_delta_byte_array_decode(b.data, b.size, 3, off, &heap, NULL, &err),
-                     DP_LIMIT);
+    /* DBA: a legal expansion past the page limit: one 1 MiB value, then 1099 values that repeat
+     * it whole (prefix 2^20, empty suffix), described by < 1 KiB of lengths. Refused before
+     * allocating, with the heap untouched. */
+    const size_t big = (size_t) 1 << 20, nv = 1100;
+    uint64_t *pre = dp_calloc(nv, 8), *suf = dp_calloc(nv, 8);
+    for (size_t i = 1; i < nv; i++)
+        pre[i] = big;
+    suf[0] = big;
+    naive_dbp_encode(NULL, pre, nv, (dbp_opts){128, 4, false, true}, &b);
+    naive_dbp_encode(NULL, suf, nv, (dbp_opts){128, 4, false, true}, &b);
+    DP_ASSERT_CMP_INT(b.size, <, 1024);
+    dp_free(pre);
+    dp_free(suf);
+    size_t at = b.size;
+    T_OK(dp_buf_resize(&b, at + big));
+    memset(b.data + at, 'q', big);
+    int64_t *offs = dp_mallocarray(nv + 1, 8);
+    DP_ASSERT_STATUS(
+        dp_pq_delta_byte_array_decode(b.data, b.size, (int64_t) nv, offs, &heap, NULL, &err),
+        DP_LIMIT);
+    DP_ASSERT_CONTAINS(err.msg, "page limit");
     DP_ASSERT_EQ_INT(heap.size, 0);
+    DP_ASSERT_EQ_INT(heap.capacity, 0);
+    /* The first 40 of them are fine (40 MiB). */
+    ASSERT_OK(dp_pq_delta_byte_array_decode(b.data, b.size, 40, offs, &heap, NULL, &err), &err);
+    DP_ASSERT_EQ_INT(heap.size, 40 * big);
+    DP_ASSERT_EQ_INT(heap.data[39 * big + 12345], 'q');
+    dp_free(offs);
     dp_buf_reset(&b);
     dp_buf_reset(&heap);
 }
