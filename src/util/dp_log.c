@@ -50,7 +50,8 @@ void dp_json_escape_to(void *file, const char *s) {
     }
 }
 
-static void dp__vlog(const char *level, const char *prefix, const char *fmt, va_list ap) {
+__attribute__((format(printf, 3, 0))) static void dp__vlog(const char *level, const char *prefix,
+                                                           const char *fmt, va_list ap) {
     char msg[4096];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (dp__json) {
