@@ -2,6 +2,7 @@
  * function, map its status to an exit code. No logic of its own.
  * Exit codes: 0 done, 1 data or runtime error, 2 usage error, 130 interrupted. */
 #include "dp_cli_args.h"
+#include "dp_cli_cmds.h"
 #include "dpipe/dp_commands.h"
 #include "dpipe/dp_features.h"
 #include "dpipe/dp_status.h"
@@ -173,6 +174,8 @@ static const dp__command commands[] = {
     {"inspect", cmd_inspect,
      "show the schema, row groups, encodings and statistics of Parquet files"},
     {"cat", cmd_cat, "print a Parquet file's values as TSV"},
+    {"sample", dp_cli_cmd_sample, "draw K rows per file into one Parquet file (all columns)"},
+    {"gen", dp_cli_cmd_gen, "write a synthetic descriptor dataset with planted structure"},
 };
 
 static void usage(FILE *f) {
