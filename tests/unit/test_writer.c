@@ -390,7 +390,12 @@ DP_TEST(writer_empty_file) {
     const char *path = tmp_file("empty.parquet");
     dp_error err = {0};
     dp_pq_writer *w = NULL;
-    DP_ASSERT_OK(dp_pq_writer_create(path, table_cols, T_N, NULL, &w, &err), &err);
+    /* Also: created_by and key-value metadata as given. */
+    const char *keys[2] = {"origin", "empty"};
+    const char *vals[2] = {"test_writer", NULL};
+    dp_pq_writer_options o = {
+        .created_by = "someone else 1.0", .kv_keys = keys, .kv_values = vals, .n_kv = 2};
+    DP_ASSERT_OK(dp_pq_writer_create(path, table_cols, T_N, &o, &w, &err), &err);
     dp_pq_column_data v[T_N];
     memset(v, 0, sizeof v);
     DP_ASSERT_OK(dp_pq_writer_append(w, v, 0, &err), &err);
@@ -402,6 +407,13 @@ DP_TEST(writer_empty_file) {
     DP_ASSERT_EQ_INT(dp_pq_file_n_row_groups(f), 0);
     DP_ASSERT_EQ_INT(dp_pq_file_n_columns(f), T_N);
     DP_ASSERT_STREQ(dp_pq_file_column(f, T_S_DICT)->path, "s_dict");
+    const dp_pq_file_meta *m = dp_pq_file_metadata(f);
+    DP_ASSERT_TRUE(m->has_created_by && m->created_by.len == 16 &&
+                   memcmp(m->created_by.data, "someone else 1.0", 16) == 0);
+    DP_ASSERT_EQ_INT(m->n_kv, 2);
+    DP_ASSERT_TRUE(m->kv[0].key.len == 6 && memcmp(m->kv[0].key.data, "origin", 6) == 0);
+    DP_ASSERT_TRUE(m->kv[0].has_value && m->kv[0].value.len == 11);
+    DP_ASSERT_TRUE(!m->kv[1].has_value);
     dp_pq_file_free(f);
 }
 
