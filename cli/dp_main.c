@@ -3,6 +3,7 @@
  * Exit codes: 0 done, 1 data or runtime error, 2 usage error, 130 interrupted. */
 #include "dp_cli_args.h"
 #include "dp_cli_config.h"
+#include "dp_cli_cmds.h"
 #include "dpipe/dp_commands.h"
 #include "dpipe/dpipe.h"
 #include "dpipe/dp_features.h"
@@ -323,6 +324,8 @@ static const dp__command commands[] = {
     {"cat", cmd_cat, "print a Parquet file's values as TSV"},
     {"stats", cmd_stats, "pass 1: per-column statistics and filter decisions"},
     {"bench", cmd_bench, "measure decode throughput ('dpipe bench scan INPUT...')"},
+    {"sample", dp_cli_cmd_sample, "draw K rows per file into one Parquet file (all columns)"},
+    {"gen", dp_cli_cmd_gen, "write a synthetic descriptor dataset with planted structure"},
 };
 
 static void usage(FILE *f) {

@@ -61,5 +61,48 @@ typedef struct dp_bench_scan_options {
 
 dp_status dp_cmd_bench_scan(const char *const *inputs, int n_inputs,
                             const dp_bench_scan_options *opts, FILE *out, dp_error *err);
+/* `dpipe sample INPUT... -o FILE`: the original's Pass 0 as a tool. K rows per file without
+ * replacement (dp_scan_sample_rows: seeded by hash(seed, file base name), so adding or reordering
+ * files never changes another file's sample; files with <= K rows are taken whole), written with
+ * ALL columns of the unified schema to one Parquet file, files in sorted order, rows in file
+ * order. A column missing from a file is NULL for that file's rows. Output types: a column that
+ * is BOOLEAN in every file stays BOOLEAN; integral in every file (signed integers of any width,
+ * unsigned up to 32 bits, booleans) becomes INT64; any other numeric column DOUBLE; strings
+ * STRING; binary BYTE_ARRAY; temporal columns their ISO text (as `dpipe cat` prints it); all
+ * OPTIONAL. Nested columns are skipped with a warning naming them. Only row groups holding sampled
+ * rows are decoded, one column chunk at a time. Any failure stops the command with a message
+ * naming the file (no file is ever dropped silently) and leaves no output file behind. */
+typedef struct dp_sample_options {
+    const char *output;      /* the Parquet file to write */
+    int64_t sample_per_file; /* K >= 1 */
+    uint64_t seed;           /* --random-seed (default 42 in the CLI) */
+    const char *codec;       /* "zstd", "snappy", "none"; NULL = zstd (snappy, none when not
+                                built) */
+    int64_t row_group_rows;  /* 0 = the writer's automatic size */
+    bool no_verify_crc;
+    bool progress; /* progress on stderr */
+} dp_sample_options;
+
+dp_status dp_cmd_sample(const char *const *inputs, int n_inputs, const dp_sample_options *opts,
+                        dp_error *err);
+
+/* `dpipe gen -o DIR`: a synthetic descriptor dataset with planted structure (see
+ * src/pipeline/dp_gen.h): DIR/part-00000.parquet ... (rows split evenly over the files, in order)
+ * and DIR/truth.json naming every planted relation. Deterministic: the value of row r depends only
+ * on (seed, cols, missing, r), not on the file count or row-group size. DIR is created when
+ * missing; part files of another run with more files are refused (INVALID_ARG). */
+typedef struct dp_gen_options {
+    const char *out_dir;
+    int64_t rows;           /* >= 0 */
+    int32_t cols;           /* descriptor columns, >= 1 (plus mol_id) */
+    int32_t files;          /* >= 1 (default 1) */
+    uint64_t seed;          /* default 42 in the CLI */
+    double missing;         /* fraction of rows missing in the missing-value columns, [0, 1) */
+    int64_t row_group_rows; /* 0 = the writer's automatic size */
+    const char *codec;      /* as for sample */
+    bool progress;
+} dp_gen_options;
+
+dp_status dp_cmd_gen(const dp_gen_options *opts, dp_error *err);
 
 #endif
