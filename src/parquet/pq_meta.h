@@ -224,8 +224,12 @@ void dp_pq_chunk_range(const dp_pq_column_meta *cm, int64_t *start, int64_t *len
 
 /* Read and decode the footer of a file: checks "PAR1" at both ends ("PARE" = encrypted footer
  * -> DP_ENCRYPTED), the footer length against the file size and DP_LIMIT_FOOTER_MAX, then
- * decodes, builds the schema and validates. `footer` receives the footer bytes (the views in
- * *meta point into it). On failure everything is released. */
+ * decodes, refuses FileMetaData.encryption_algorithm (plaintext footer, encrypted columns ->
+ * DP_ENCRYPTED), builds the schema and validates (column chunks must end before the footer).
+ * A file that starts with "PAR1" but lacks the trailing magic (or is under 12 bytes) is
+ * TRUNCATED; a FileMetaData running past the stated footer length is CORRUPT. `footer` receives
+ * the footer bytes (the views in *meta point into it). Messages start with the source's name.
+ * On failure everything is released (footer reset, *cols NULL, *meta zeroed). */
 dp_status dp_pq_footer_read(const dp_source *src, dp_buf *footer, dp_pq_file_meta *meta,
                             dp_pq_column_desc **cols, int32_t *n_cols, dp_error *err) DP_MUST_USE;
 
