@@ -217,6 +217,16 @@ dp_status dp_pq_meta_validate(const dp_pq_file_meta *m, const dp_pq_column_desc 
  * matching the page type present, v2 level lengths within the compressed size. */
 dp_status dp_pq_page_header_decode(dp_cursor *c, dp_pq_page_header *out, dp_error *err) DP_MUST_USE;
 
+/* Encode FileMetaData / a PageHeader (Thrift compact protocol), appending to out: every field
+ * the decoders above read, in parquet.thrift field order, so decode(encode(x)) == x for what
+ * they decode. Optional fields are written when their has_ flag is set (type_length when not 0,
+ * num_children for groups, converted_type when not DP_PQ_CT_NONE, LogicalType when not
+ * DP_PQ_LT_NONE, dictionary is_sorted when true, v2 is_compressed when false). Encryption
+ * fields are never written. DP_NOMEM on allocation failure (out keeps what was appended). */
+dp_status dp_pq_file_meta_encode(const dp_pq_file_meta *m, dp_buf *out, dp_error *err) DP_MUST_USE;
+dp_status dp_pq_page_header_encode(const dp_pq_page_header *h, dp_buf *out,
+                                   dp_error *err) DP_MUST_USE;
+
 /* Byte range of a column chunk in its file: it starts at the dictionary page when there is one
  * (dictionary_page_offset present, > 0 and below data_page_offset; some writers store 0 for
  * "absent"), else at data_page_offset, and is total_compressed_size bytes long. */
