@@ -7,4 +7,5 @@ endif()
 # fuzz_<name> binaries), else the fuzzer sees only its target file and cannot steer.
 if(DP_BUILD_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   add_compile_options(-fsanitize=fuzzer-no-link)
+  add_link_options(-fsanitize=fuzzer-no-link)
 endif()

@@ -19,6 +19,10 @@ typedef struct dp_inspect_options {
     bool json; /* one JSON document (an array of files) instead of text */
 } dp_inspect_options;
 
+/* Files are reported in order (text: one block per file; JSON: an array of file objects with
+ * per-column and per-row-group entries, statistics bounds as strings holding their exact text).
+ * The first file that cannot be read stops the command: its status is returned and err names
+ * the file; what was printed before stays complete (the JSON array is closed). */
 dp_status dp_cmd_inspect(const char *const *paths, int n_paths, const dp_inspect_options *opts,
                          FILE *out, dp_error *err);
 

@@ -82,7 +82,9 @@ static dp_status footer_read(const dp_source *src, dp_buf *footer, dp_pq_file_me
         DP_FAIL(err, DP_ENCRYPTED,
                 "encrypted files are not supported (plaintext footer, encrypted columns)");
     DP_CHECK(dp_pq_schema_build(meta, cols, n_cols, err));
-    DP_CHECK(dp_pq_meta_validate(meta, *cols, *n_cols, size, err));
+    /* Column data ends where the footer begins: validating against a file that ends at the
+     * footer (plus the 8 trailing bytes validate allows for) keeps chunks out of it. */
+    DP_CHECK(dp_pq_meta_validate(meta, *cols, *n_cols, foff + 8, err));
 cleanup:
     return st;
 }

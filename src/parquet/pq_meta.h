@@ -217,6 +217,16 @@ dp_status dp_pq_meta_validate(const dp_pq_file_meta *m, const dp_pq_column_desc 
  * matching the page type present, v2 level lengths within the compressed size. */
 dp_status dp_pq_page_header_decode(dp_cursor *c, dp_pq_page_header *out, dp_error *err) DP_MUST_USE;
 
+/* Encode FileMetaData / a PageHeader (Thrift compact protocol), appending to out: every field
+ * the decoders above read, in parquet.thrift field order, so decode(encode(x)) == x for what
+ * they decode. Optional fields are written when their has_ flag is set (type_length when not 0,
+ * num_children for groups, converted_type when not DP_PQ_CT_NONE, LogicalType when not
+ * DP_PQ_LT_NONE, dictionary is_sorted when true, v2 is_compressed when false). Encryption
+ * fields are never written. DP_NOMEM on allocation failure (out keeps what was appended). */
+dp_status dp_pq_file_meta_encode(const dp_pq_file_meta *m, dp_buf *out, dp_error *err) DP_MUST_USE;
+dp_status dp_pq_page_header_encode(const dp_pq_page_header *h, dp_buf *out,
+                                   dp_error *err) DP_MUST_USE;
+
 /* Byte range of a column chunk in its file: it starts at the dictionary page when there is one
  * (dictionary_page_offset present, > 0 and below data_page_offset; some writers store 0 for
  * "absent"), else at data_page_offset, and is total_compressed_size bytes long. */
@@ -224,8 +234,12 @@ void dp_pq_chunk_range(const dp_pq_column_meta *cm, int64_t *start, int64_t *len
 
 /* Read and decode the footer of a file: checks "PAR1" at both ends ("PARE" = encrypted footer
  * -> DP_ENCRYPTED), the footer length against the file size and DP_LIMIT_FOOTER_MAX, then
- * decodes, builds the schema and validates. `footer` receives the footer bytes (the views in
- * *meta point into it). On failure everything is released. */
+ * decodes, refuses FileMetaData.encryption_algorithm (plaintext footer, encrypted columns ->
+ * DP_ENCRYPTED), builds the schema and validates (column chunks must end before the footer).
+ * A file that starts with "PAR1" but lacks the trailing magic (or is under 12 bytes) is
+ * TRUNCATED; a FileMetaData running past the stated footer length is CORRUPT. `footer` receives
+ * the footer bytes (the views in *meta point into it). Messages start with the source's name.
+ * On failure everything is released (footer reset, *cols NULL, *meta zeroed). */
 dp_status dp_pq_footer_read(const dp_source *src, dp_buf *footer, dp_pq_file_meta *meta,
                             dp_pq_column_desc **cols, int32_t *n_cols, dp_error *err) DP_MUST_USE;
 

@@ -3,16 +3,19 @@
  *
  * Per file: path, created_by, format version, rows, row groups, key-value metadata keys; per leaf
  * column: path, physical, logical and converted type, repetition, nesting, levels, encodings and
- * codecs (union over row groups, in order of first appearance), compressed/uncompressed bytes
- * summed over row groups, and footer statistics: min/max combined over row groups and decoded by
- * type (exact integers and decimals, floats %.17g, strings escaped, binary as hex), null count
- * summed ("n/a" when a row group lacks it). Per row group: rows and bytes.
+ * codecs (union over row groups, in order of first appearance, at most 32 listed),
+ * compressed and uncompressed bytes summed over row groups, and footer statistics: min/max combined
+ * over row groups and decoded by type (exact integers and decimals, floats %.17g, strings escaped,
+ * binary as hex), null count summed ("n/a" when a row group lacks it). Per row group: rows and
+ * bytes.
  *
  * Statistics rules: min_value/max_value are preferred; the deprecated min/max are used only for
  * types whose legacy ordering was signed and therefore right (BOOLEAN, signed INT32/INT64 incl.
- * DECIMAL and temporal, FLOAT, DOUBLE). A row group whose values are all null may lack min/max
- * and is skipped; any other row group without them, a value of the wrong width, or a NaN bound
- * makes the combined min/max "n/a". INT96 bounds are never shown (no defined order).
+ * DECIMAL and temporal, FLOAT, DOUBLE). A row group holding only nulls (and NaNs, by its
+ * null_count and nan_count) may lack bounds or have NaN ones and is skipped; any other row group
+ * without bounds, with a bound of the wrong width or a NaN bound makes the combined min/max
+ * "n/a". INT96 bounds are never shown (no defined order); temporal values show as the stored
+ * integer.
  *
  * Errors: files are processed in order; the first file that cannot be read stops the command
  * and its status is returned (err names the file). Output for the files before it is complete
@@ -567,29 +570,43 @@ static const char *name_or(const char *name, int v, char *buf, size_t n) {
     return buf;
 }
 
-/* Space-separated (text) or JSON array of names of the distinct values, in first-seen order. */
-static void emit_name_set(out *o, const int32_t *vals, int32_t n, const char *(*namef)(int),
-                          bool json) {
+/* Distinct values in first-seen order. Real columns use a handful of encodings; a hostile
+ * footer could list thousands, so the set is capped (and marked) rather than grown. */
+#define DP__SET_MAX 32
+
+typedef struct name_set {
+    int32_t v[DP__SET_MAX];
+    int n;
+    bool more;
+} name_set;
+
+static void set_add(name_set *s, int32_t v) {
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i] == v)
+            return;
+    if (s->n < DP__SET_MAX)
+        s->v[s->n++] = v;
+    else
+        s->more = true;
+}
+
+/* Space-separated names (text; "-" when empty) or a JSON array of names. */
+static void emit_name_set(out *o, const name_set *s, const char *(*namef)(int), bool json) {
     if (json)
         emit(o, "[");
-    int shown = 0;
-    for (int32_t i = 0; i < n; i++) {
-        bool dup = false;
-        for (int32_t k = 0; k < i && !dup; k++)
-            dup = vals[k] == vals[i];
-        if (dup)
-            continue;
+    for (int i = 0; i < s->n; i++) {
         char buf[32];
-        const char *name = name_or(namef(vals[i]), vals[i], buf, sizeof buf);
+        const char *name = name_or(namef(s->v[i]), s->v[i], buf, sizeof buf);
         if (json)
-            emit(o, "%s\"%s\"", shown ? ", " : "", name);
+            emit(o, "%s\"%s\"", i > 0 ? ", " : "", name);
         else
-            emit(o, "%s%s", shown ? " " : "", name);
-        shown++;
+            emit(o, "%s%s", i > 0 ? " " : "", name);
     }
+    if (s->more)
+        emit(o, json ? "%s\"...\"" : "%s...", s->n > 0 ? (json ? ", " : " ") : "");
     if (json)
         emit(o, "]");
-    else if (shown == 0)
+    else if (s->n == 0)
         emit(o, "-");
 }
 
@@ -602,35 +619,13 @@ typedef struct file_info {
     int32_t nc;
 } file_info;
 
-static dp_status column_sets(const file_info *fi, int32_t j, int32_t **enc, int32_t *n_enc,
-                             int32_t **codecs, dp_error *err) {
-    size_t total = 0;
-    for (int32_t g = 0; g < fi->m->n_row_groups; g++)
-        total += (size_t) fi->m->row_groups[g].columns[j].meta.n_encodings;
-    *enc = dp_mallocarray(total > 0 ? total : 1, sizeof **enc);
-    *codecs =
-        dp_mallocarray(fi->m->n_row_groups > 0 ? (size_t) fi->m->n_row_groups : 1, sizeof **codecs);
-    if (*enc == NULL || *codecs == NULL)
-        return dp_error_set(err, DP_NOMEM, "%s: out of memory listing encodings", fi->path);
-    size_t k = 0;
-    for (int32_t g = 0; g < fi->m->n_row_groups; g++) {
-        const dp_pq_column_meta *cm = &fi->m->row_groups[g].columns[j].meta;
-        for (int32_t e = 0; e < cm->n_encodings; e++)
-            (*enc)[k++] = cm->encodings[e];
-        (*codecs)[g] = cm->codec;
-    }
-    *n_enc = (int32_t) k;
-    return DP_OK;
-}
-
 static int64_t sat_add(int64_t a, int64_t b) {
     int64_t r;
     return dp_add_i64(a, b, &r) ? r : INT64_MAX;
 }
 
-static dp_status emit_column(out *o, const file_info *fi, int32_t j, bool json, dp_error *err) {
-    dp_status st = DP_OK;
-    int32_t *enc = NULL, *codecs = NULL, n_enc = 0;
+static void emit_column(out *o, const file_info *fi, int32_t j, bool json) {
+    name_set enc = {0}, codecs = {0};
     const dp_pq_column_desc *c = &fi->cols[j];
     char phys[48], logical[64], conv[64];
     physical_text(c, phys, sizeof phys);
@@ -641,8 +636,10 @@ static dp_status emit_column(out *o, const file_info *fi, int32_t j, bool json, 
         const dp_pq_column_meta *cm = &fi->m->row_groups[g].columns[j].meta;
         comp = sat_add(comp, cm->total_compressed_size);
         uncomp = sat_add(uncomp, cm->total_uncompressed_size);
+        for (int32_t e = 0; e < cm->n_encodings; e++)
+            set_add(&enc, cm->encodings[e]);
+        set_add(&codecs, cm->codec);
     }
-    DP_CHECK(column_sets(fi, j, &enc, &n_enc, &codecs, err));
     col_stats s;
     collect_stats(fi->m, c, j, &s);
     stat_mode mode = stat_mode_of(c);
@@ -668,9 +665,9 @@ static dp_status emit_column(out *o, const file_info *fi, int32_t j, bool json, 
              ", \"repetition\": \"%s\", \"nested\": %s, \"max_definition_level\": %d, "
              "\"max_repetition_level\": %d, \"encodings\": ",
              rep, c->nested ? "true" : "false", (int) c->max_def, (int) c->max_rep);
-        emit_name_set(o, enc, n_enc, dp_pq_encoding_name, true);
+        emit_name_set(o, &enc, dp_pq_encoding_name, true);
         emit(o, ", \"codecs\": ");
-        emit_name_set(o, codecs, fi->m->n_row_groups, dp_pq_codec_name, true);
+        emit_name_set(o, &codecs, dp_pq_codec_name, true);
         emit(o, ", \"compressed_bytes\": %lld, \"uncompressed_bytes\": %lld", (long long) comp,
              (long long) uncomp);
         emit(o, ", \"min\": ");
@@ -699,9 +696,9 @@ static dp_status emit_column(out *o, const file_info *fi, int32_t j, bool json, 
              "\n    repetition:  %s, nested: %s (max definition level %d, repetition level "
              "%d)\n    encodings:   ",
              rep, c->nested ? "yes" : "no", (int) c->max_def, (int) c->max_rep);
-        emit_name_set(o, enc, n_enc, dp_pq_encoding_name, false);
+        emit_name_set(o, &enc, dp_pq_encoding_name, false);
         emit(o, "\n    codecs:      ");
-        emit_name_set(o, codecs, fi->m->n_row_groups, dp_pq_codec_name, false);
+        emit_name_set(o, &codecs, dp_pq_codec_name, false);
         emit(o, "\n    bytes:       %lld compressed, %lld uncompressed\n    statistics:  min ",
              (long long) comp, (long long) uncomp);
         if (show_minmax)
@@ -718,13 +715,9 @@ static dp_status emit_column(out *o, const file_info *fi, int32_t j, bool json, 
         else
             emit(o, ", null_count n/a\n");
     }
-cleanup:
-    dp_free(enc);
-    dp_free(codecs);
-    return st;
 }
 
-static dp_status emit_file(out *o, const file_info *fi, bool json, bool first, dp_error *err) {
+static void emit_file(out *o, const file_info *fi, bool json, bool first) {
     const dp_pq_file_meta *m = fi->m;
     if (json) {
         emit(o, "%s\n  {\"path\": ", first ? "" : ",");
@@ -765,7 +758,7 @@ static dp_status emit_file(out *o, const file_info *fi, bool json, bool first, d
         emit(o, "\n");
     }
     for (int32_t j = 0; j < fi->nc; j++)
-        DP_TRY(emit_column(o, fi, j, json, err));
+        emit_column(o, fi, j, json);
     if (json)
         emit(o, "],\n   \"row_groups\": [");
     for (int32_t g = 0; g < m->n_row_groups; g++) {
@@ -784,7 +777,6 @@ static dp_status emit_file(out *o, const file_info *fi, bool json, bool first, d
     }
     if (json)
         emit(o, "]}");
-    return DP_OK;
 }
 
 static dp_status inspect_one(const char *path, out *o, bool json, bool first, dp_error *err) {
@@ -799,7 +791,7 @@ static dp_status inspect_one(const char *path, out *o, bool json, bool first, dp
     DP_CHECK(dp_source_open_file(path, &src, err));
     DP_CHECK(dp_pq_footer_read(src, &footer, &m, &cols, &nc, err));
     file_info fi = {path, &m, cols, nc};
-    DP_CHECK(emit_file(o, &fi, json, first, err));
+    emit_file(o, &fi, json, first);
 cleanup:
     dp_pq_columns_free(cols, nc);
     dp_pq_file_meta_reset(&m);

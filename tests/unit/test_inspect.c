@@ -271,18 +271,18 @@ static bool parse_container(jp *j, jv *v, bool obj) {
         }
         memset(&v->items[v->n], 0, sizeof *v->items);
         v->keys[v->n] = NULL;
+        v->n++; /* counted at once, so jv_free releases a half-parsed member */
         ws(j);
         if (obj) {
             if (j->p >= j->end || *j->p != '"')
                 return fail(j, "expected a key");
-            if (!parse_string(j, &v->keys[v->n]))
+            if (!parse_string(j, &v->keys[v->n - 1]))
                 return false;
             ws(j);
             if (j->p >= j->end || *j->p != ':')
                 return fail(j, "expected ':'");
             j->p++;
         }
-        v->n++;
         if (!parse_value(j, &v->items[v->n - 1]))
             return false;
         ws(j);
