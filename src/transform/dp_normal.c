@@ -44,6 +44,18 @@ static double dp__ppf_lower(double p) {
     return x;
 }
 
+double dp_norm_ppf_fast(double p) {
+    if (isnan(p) || p < 0 || p > 1)
+        return NAN;
+    if (p == 0)
+        return -INFINITY;
+    if (p == 1)
+        return INFINITY;
+    if (p <= 0.5)
+        return dp__acklam(p);
+    return -dp__acklam(1.0 - p);
+}
+
 double dp_norm_ppf(double p) {
     if (isnan(p) || p < 0 || p > 1)
         return NAN;
