@@ -2,12 +2,19 @@
  * boundaries, thread-count invariance, and memory that does not grow with the input. */
 #include "batch/dp_scan.h"
 #include "dp_test.h"
+#include "parquet/pq_codec.h"
 #include "util/dp_alloc.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define GEN "tests/data/shared/generated/"
+
+/* The corpus files used here are ZSTD and SNAPPY compressed. */
+static void require_codecs(void) {
+    if (!dp_pq_codec_available(DP_PQ_CODEC_ZSTD) || !dp_pq_codec_available(DP_PQ_CODEC_SNAPPY))
+        DP_SKIP("this build lacks zstd or snappy, which the test files use");
+}
 
 static dp_dataset *open_ds(const char *const *inputs, int n) {
     dp_dataset *ds = NULL;
@@ -17,6 +24,7 @@ static dp_dataset *open_ds(const char *const *inputs, int n) {
 }
 
 DP_TEST(dataset_unifies_schemas_by_name) {
+    require_codecs();
     /* schema_b lacks z, has y as BIGINT (INTEGER in a), adds extra, orders columns differently. */
     const char *in[] = {dp_test_path(GEN "duckdb_schema_b.parquet"),
                         dp_test_path(GEN "duckdb_schema_a.parquet")};
@@ -134,6 +142,7 @@ static uint64_t scan_digest(dp_dataset *ds, const dp_scan_options *so, int64_t *
 }
 
 DP_TEST(scan_is_thread_invariant_and_cuts_batches_at_row_groups) {
+    require_codecs();
     /* 130,000 rows in two row groups. */
     const char *in[] = {dp_test_path(GEN "duckdb_long_130k_zstd_v2enc.parquet")};
     dp_dataset *ds = open_ds(in, 1);
@@ -153,6 +162,7 @@ DP_TEST(scan_is_thread_invariant_and_cuts_batches_at_row_groups) {
 }
 
 DP_TEST(scan_values_match_the_reader) {
+    require_codecs();
     /* Every value of a batch equals what the reader decodes for that row (NaN for missing),
      * and the kinds of missing values are counted: d_special has NaN, +Inf and -Inf. */
     const char *in[] = {dp_test_path(GEN "duckdb_mixed_zstd_rg2048.parquet")};
@@ -220,6 +230,7 @@ static void copy_file(const char *from, const char *to) {
 }
 
 DP_TEST(scan_sample_mode_is_per_file_deterministic) {
+    require_codecs();
     const char *src = dp_test_path(GEN "duckdb_mixed_zstd_rg2048.parquet");
     const char *tmp = dp_test_tmp_dir();
     char a[4096], bpath[4096], c[4096];
@@ -289,6 +300,7 @@ DP_TEST(scan_sample_mode_is_per_file_deterministic) {
 }
 
 DP_TEST(scan_memory_does_not_grow_with_rows_or_files) {
+    require_codecs();
     /* The same 3000-row file copied 2x and 16x (8x the rows): the peak of dp_malloc'ed bytes
      * during the scan is identical (buffers are sized by row group and column count and
      * allocated once; at most two files are open at a time). */
