@@ -7,6 +7,9 @@
 #include <math.h>
 #include <string.h>
 
+#ifndef DP_KLL_L0_CAP
+#define DP_KLL_L0_CAP 512
+#endif
 #define DP_KLL_MAGIC   0x314c4c4bu /* "KLL1" */
 #define DP_KLL_VERSION 1u
 
@@ -28,6 +31,7 @@ struct dp_kll {
     /* Per-level pending offset of the next compaction: 0 = draw a fresh coin, 1 or 2 = use
      * offset 0 or 1 (the opposite of the previous draw). */
     uint8_t coin[DP_KLL_MAX_LEVELS];
+    size_t cap[DP_KLL_MAX_LEVELS]; /* level capacities for n_levels (derived, not serialised) */
     dp_kll_level lv[DP_KLL_MAX_LEVELS];
     double *scratch; /* promoted items of one compaction */
     size_t scratch_cap;
@@ -158,13 +162,19 @@ static size_t dp__level_cap(int32_t k, int32_t depth) {
 }
 
 static size_t dp__cap(const dp_kll *s, int32_t h) {
-    return dp__level_cap(s->k, s->n_levels - 1 - h);
+    return s->cap[h];
 }
 
+/* Capacities for the current level count. Level 0 gets at least DP_KLL_L0_CAP (see there). */
 static void dp__recompute_total_cap(dp_kll *s) {
     size_t t = 0;
-    for (int32_t h = 0; h < s->n_levels; h++)
-        t += dp__cap(s, h);
+    for (int32_t h = 0; h < s->n_levels; h++) {
+        size_t c = dp__level_cap(s->k, s->n_levels - 1 - h);
+        if (h == 0 && c < DP_KLL_L0_CAP)
+            c = DP_KLL_L0_CAP;
+        s->cap[h] = c;
+        t += c;
+    }
     s->total_cap = t;
 }
 
@@ -238,7 +248,7 @@ dp_status dp_kll_clone(const dp_kll *s, dp_kll **out, dp_error *err) {
     c->min = s->min;
     c->max = s->max;
     c->total_size = s->total_size;
-    c->total_cap = s->total_cap;
+    dp__recompute_total_cap(c);
     memcpy(c->coin, s->coin, sizeof c->coin);
     for (int32_t h = 0; h < s->n_levels; h++) {
         DP_CHECK(dp__level_reserve(&c->lv[h], s->lv[h].size, err));
@@ -313,8 +323,13 @@ static dp_status dp__compress(dp_kll *s, dp_error *err) {
         int32_t h = 0;
         while (h < s->n_levels && s->lv[h].size < dp__cap(s, h))
             h++;
-        if (h == s->n_levels)
-            break; /* cannot happen; guards against an infinite loop on a bad state */
+        /* Cannot happen (capacities are >= DP_KLL_MIN_CAP and sum to total_cap); guards the
+         * loop against a bad state. */
+        if (h == s->n_levels || s->lv[h].size < 2)
+            return dp_error_set(err, DP_STATE,
+                                "KLL sketch: no level to compact (%zu items, "
+                                "capacity %zu)",
+                                s->total_size, s->total_cap);
         DP_TRY(dp__compact(s, h, err));
     }
     return DP_OK;
