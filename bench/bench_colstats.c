@@ -127,11 +127,31 @@ int main(int argc, char **argv) {
         free(m);
         free(mg);
         double cells = (double) rows * (double) cols;
-        printf(
-            "%-10s update %.3f s  %.3g rows/s  %.2f GB/s  %.2f ns/value | moments %.2f ns/value, "
-            "marginal %.2f ns/value | finalize %.3f s | state %.1f MB\n",
-            names[mix], t_all, (double) rows / t_all, 8 * cells / t_all / 1e9, 1e9 * t_all / cells,
-            1e9 * t_mom / cells, 1e9 * t_marg / cells, t_fin, (double) mem / 1e6);
+        /* 4. reference: one plain read of every value (4-lane sum), the least any consumer of
+         * the batches does; ratios to it are comparable across machines and loads. */
+        double sink = 0;
+        t0 = now();
+        for (int64_t r0 = 0, k = 0; r0 < rows; r0 += brows, k++) {
+            const dp_batch *bt = &b[k % 2];
+            for (int64_t j = 0; j < cols; j++) {
+                const double *x = dp_batch_col(bt, j);
+                double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                for (int64_t i = 0; i + 4 <= bt->n_rows; i += 4) {
+                    a0 += x[i];
+                    a1 += x[i + 1];
+                    a2 += x[i + 2];
+                    a3 += x[i + 3];
+                }
+                sink += (a0 + a1) + (a2 + a3);
+            }
+        }
+        double t_read = now() - t0;
+        printf("%-10s update %.3f s CPU (%.3f s wall), %.3g rows/s, %.2f GB/s, %.2f ns/value "
+               "[moments %.2f, marginal %.2f, plain read %.2f ns/value%s] finalize %.3f s, state "
+               "%.1f MB\n",
+               names[mix], t_all, w_all, (double) rows / t_all, 8 * cells / t_all / 1e9,
+               1e9 * t_all / cells, 1e9 * t_mom / cells, 1e9 * t_marg / cells, 1e9 * t_read / cells,
+               sink == 0.5 ? "!" : "", t_fin, (double) mem / 1e6);
         dp_batch_reset(&b[0]);
         dp_batch_reset(&b[1]);
     }
