@@ -26,7 +26,9 @@
  *
  * Missing values: the batch stores NULL, NaN and +-Inf as NaN and counts the kinds per column
  * (dp_batch_counts); the accumulator adds those counts and checks that they agree with the
- * number of non-finite values it sees. n_valid counts finite values only.
+ * number of non-finite values it sees (on a mismatch the state is partly updated: the caller
+ * is expected to abandon the run). n_valid counts finite values only. A zero minimum or
+ * maximum is +0.0 (so extremes do not depend on the order of -0.0 and +0.0).
  *
  * Ownership: dp_moments is a plain value (no heap); init/reset. Thread safety: one thread per
  * object.

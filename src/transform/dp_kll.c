@@ -1,4 +1,10 @@
-/* KLL sketch: see dp_kll.h for the algorithm, its guarantee and the determinism rules. */
+/* KLL sketch: see dp_kll.h for the algorithm, its guarantee and the determinism rules.
+ *
+ * Storage: one buffer of total_cap doubles holding every level, DataSketches-style: free space
+ * first, then level 0 (unsorted, filled downwards), then levels 1, 2, ... (each ascending), the
+ * top level last. start[h] is where level h begins; start[n_levels] is the buffer's end. The
+ * buffer is exactly the capacity budget, so a sketch holds ~(3k + 512) doubles however it got
+ * there (separate growable level arrays took ~6x that). */
 #include "transform/dp_kll.h"
 #include "util/dp_alloc.h"
 #include "util/dp_checksum.h"
@@ -7,31 +13,38 @@
 #include <math.h>
 #include <string.h>
 
+#ifndef DP_KLL_L0_CAP
+#define DP_KLL_L0_CAP 512
+#endif
 #define DP_KLL_MAGIC   0x314c4c4bu /* "KLL1" */
 #define DP_KLL_VERSION 1u
-
-typedef struct dp_kll_level {
-    double *v;   /* level 0: unsorted; levels >= 1: ascending */
-    size_t size; /* items held */
-    size_t cap;  /* allocated items */
-} dp_kll_level;
 
 struct dp_kll {
     int32_t k;
     int32_t n_levels; /* >= 1 */
     uint64_t seed;
-    uint64_t n_compactions; /* coin address: hash(seed, n_compactions) */
-    int64_t n;              /* total weight = values added */
-    double min, max;        /* exact; NaN while n = 0 */
-    size_t total_size;      /* items held over all levels */
-    size_t total_cap;       /* sum of the level capacities for n_levels */
+    uint64_t n_compactions;        /* coin address: hash(seed, n_compactions) */
+    int64_t n;                     /* total weight = values added */
+    double min, max;               /* exact; NaN while n = 0 */
+    size_t total_cap;              /* sum of the level capacities for n_levels */
+    size_t cap[DP_KLL_MAX_LEVELS]; /* level capacities (derived, not serialised) */
     /* Per-level pending offset of the next compaction: 0 = draw a fresh coin, 1 or 2 = use
      * offset 0 or 1 (the opposite of the previous draw). */
     uint8_t coin[DP_KLL_MAX_LEVELS];
-    dp_kll_level lv[DP_KLL_MAX_LEVELS];
-    double *scratch; /* promoted items of one compaction */
+    double *items;                       /* items_cap doubles */
+    size_t items_cap;                    /* == total_cap between operations */
+    size_t start[DP_KLL_MAX_LEVELS + 1]; /* level h = items[start[h] .. start[h+1]) */
+    double *scratch;                     /* promoted items of one compaction */
     size_t scratch_cap;
 };
+
+static inline size_t dp__lsize(const dp_kll *s, int32_t h) {
+    return s->start[h + 1] - s->start[h];
+}
+
+static inline size_t dp__total_size(const dp_kll *s) {
+    return s->items_cap - s->start[0];
+}
 
 /* ---- sorting --------------------------------------------------------------------------- */
 
@@ -158,13 +171,19 @@ static size_t dp__level_cap(int32_t k, int32_t depth) {
 }
 
 static size_t dp__cap(const dp_kll *s, int32_t h) {
-    return dp__level_cap(s->k, s->n_levels - 1 - h);
+    return s->cap[h];
 }
 
+/* Capacities for the current level count; level 0 gets at least DP_KLL_L0_CAP (dp_kll.h). */
 static void dp__recompute_total_cap(dp_kll *s) {
     size_t t = 0;
-    for (int32_t h = 0; h < s->n_levels; h++)
-        t += dp__cap(s, h);
+    for (int32_t h = 0; h < s->n_levels; h++) {
+        size_t c = dp__level_cap(s->k, s->n_levels - 1 - h);
+        if (h == 0 && c < DP_KLL_L0_CAP)
+            c = DP_KLL_L0_CAP;
+        s->cap[h] = c;
+        t += c;
+    }
     s->total_cap = t;
 }
 
@@ -173,30 +192,41 @@ static void dp__recompute_total_cap(dp_kll *s) {
 static dp_status dp__reserve(double **p, size_t *cap, size_t need, dp_error *err) {
     if (need <= *cap)
         return DP_OK;
-    size_t nc = *cap ? *cap : 16;
-    while (nc < need) {
-        if (nc > SIZE_MAX / 16)
-            return dp_error_set(err, DP_LIMIT, "KLL sketch: %zu items requested", need);
-        nc *= 2;
-    }
-    double *q = dp_reallocarray(*p, nc, sizeof(double));
+    double *q = dp_reallocarray(*p, need, sizeof(double));
     if (q == NULL)
-        return dp_error_set(err, DP_NOMEM, "KLL sketch: cannot grow a level to %zu items", nc);
+        return dp_error_set(err, DP_NOMEM, "KLL sketch: cannot allocate %zu items", need);
     *p = q;
-    *cap = nc;
+    *cap = need;
     return DP_OK;
 }
 
-static dp_status dp__level_reserve(dp_kll_level *l, size_t need, dp_error *err) {
-    return dp__reserve(&l->v, &l->cap, need, err);
+/* Move the levels into a buffer of new_cap (>= items held) items, packed at its end. */
+static dp_status dp__resize_buffer(dp_kll *s, size_t new_cap, dp_error *err) {
+    size_t used = dp__total_size(s);
+    if (new_cap == s->items_cap)
+        return DP_OK;
+    double *b = dp_mallocarray(new_cap ? new_cap : 1, sizeof(double));
+    if (b == NULL)
+        return dp_error_set(err, DP_NOMEM, "KLL sketch: cannot allocate %zu items", new_cap);
+    if (used > 0)
+        memcpy(b + new_cap - used, s->items + s->start[0], used * sizeof(double));
+    for (int32_t h = 0; h <= s->n_levels; h++)
+        s->start[h] = new_cap - (s->items_cap - s->start[h]); /* same distance from the end */
+    dp_free(s->items);
+    s->items = b;
+    s->items_cap = new_cap;
+    return DP_OK;
 }
 
 static dp_status dp__add_level(dp_kll *s, dp_error *err) {
     if (s->n_levels >= DP_KLL_MAX_LEVELS)
         return dp_error_set(err, DP_LIMIT, "KLL sketch: more than %d levels (n = %lld)",
                             DP_KLL_MAX_LEVELS, (long long) s->n);
+    s->start[s->n_levels + 1] = s->start[s->n_levels]; /* the new top level is empty */
     s->n_levels++;
     dp__recompute_total_cap(s);
+    if (s->items_cap < s->total_cap)
+        return dp__resize_buffer(s, s->total_cap, err);
     return DP_OK;
 }
 
@@ -214,6 +244,13 @@ dp_status dp_kll_create(dp_kll **out, int32_t k, uint64_t seed, dp_error *err) {
     s->min = NAN;
     s->max = NAN;
     dp__recompute_total_cap(s);
+    s->items = dp_mallocarray(s->total_cap, sizeof(double));
+    if (s->items == NULL) {
+        dp_free(s);
+        return dp_error_set(err, DP_NOMEM, "KLL sketch: out of memory");
+    }
+    s->items_cap = s->total_cap;
+    s->start[0] = s->start[1] = s->items_cap;
     *out = s;
     return DP_OK;
 }
@@ -221,56 +258,30 @@ dp_status dp_kll_create(dp_kll **out, int32_t k, uint64_t seed, dp_error *err) {
 void dp_kll_free(dp_kll *s) {
     if (s == NULL)
         return;
-    for (int32_t h = 0; h < DP_KLL_MAX_LEVELS; h++)
-        dp_free(s->lv[h].v);
+    dp_free(s->items);
     dp_free(s->scratch);
     dp_free(s);
 }
 
 dp_status dp_kll_clone(const dp_kll *s, dp_kll **out, dp_error *err) {
-    dp_status st = DP_OK;
-    dp_kll *c = NULL;
     *out = NULL;
-    DP_CHECK(dp_kll_create(&c, s->k, s->seed, err));
-    c->n_levels = s->n_levels;
-    c->n_compactions = s->n_compactions;
-    c->n = s->n;
-    c->min = s->min;
-    c->max = s->max;
-    c->total_size = s->total_size;
-    c->total_cap = s->total_cap;
-    memcpy(c->coin, s->coin, sizeof c->coin);
-    for (int32_t h = 0; h < s->n_levels; h++) {
-        DP_CHECK(dp__level_reserve(&c->lv[h], s->lv[h].size, err));
-        if (s->lv[h].size > 0)
-            memcpy(c->lv[h].v, s->lv[h].v, s->lv[h].size * sizeof(double));
-        c->lv[h].size = s->lv[h].size;
+    dp_kll *c = dp_calloc(1, sizeof *c);
+    if (c == NULL)
+        return dp_error_set(err, DP_NOMEM, "KLL sketch: out of memory");
+    *c = *s;
+    c->scratch = NULL;
+    c->scratch_cap = 0;
+    c->items = dp_mallocarray(s->items_cap ? s->items_cap : 1, sizeof(double));
+    if (c->items == NULL) {
+        dp_free(c);
+        return dp_error_set(err, DP_NOMEM, "KLL sketch: out of memory");
     }
+    memcpy(c->items, s->items, s->items_cap * sizeof(double));
     *out = c;
-    c = NULL;
-cleanup:
-    dp_kll_free(c);
-    return st;
+    return DP_OK;
 }
 
 /* ---- compaction ------------------------------------------------------------------------ */
-
-/* Merge sorted b[0..nb) into sorted level l (ascending), in place from the back. */
-static dp_status dp__merge_into_level(dp_kll_level *l, const double *b, size_t nb, dp_error *err) {
-    if (nb == 0)
-        return DP_OK;
-    DP_TRY(dp__level_reserve(l, l->size + nb, err));
-    double *a = l->v;
-    size_t i = l->size, j = nb, o = l->size + nb;
-    while (j > 0) {
-        if (i > 0 && a[i - 1] > b[j - 1])
-            a[--o] = a[--i];
-        else
-            a[--o] = b[--j];
-    }
-    l->size += nb;
-    return DP_OK;
-}
 
 static int dp__coin(dp_kll *s, int32_t h) {
     int off;
@@ -289,33 +300,64 @@ static int dp__coin(dp_kll *s, int32_t h) {
 static dp_status dp__compact(dp_kll *s, int32_t h, dp_error *err) {
     if (h + 1 >= s->n_levels)
         DP_TRY(dp__add_level(s, err));
-    dp_kll_level *l = &s->lv[h];
+    double *it = s->items;
+    size_t a = s->start[h], b = s->start[h + 1], e = s->start[h + 2], m = b - a;
     if (h == 0)
-        dp__sort_doubles(l->v, l->size);
-    size_t m = l->size, odd = m & 1, pairs = (m - odd) / 2;
-    if (pairs == 0)
+        dp__sort_doubles(it + a, m);
+    size_t odd = m & 1, p = (m - odd) / 2;
+    if (p == 0)
         return DP_OK;
-    DP_TRY(dp__reserve(&s->scratch, &s->scratch_cap, pairs, err));
+    DP_TRY(dp__reserve(&s->scratch, &s->scratch_cap, p, err));
     /* The odd item out is the smallest; it stays at level h (exact, weight unchanged). */
-    size_t off = odd + (size_t) dp__coin(s, h);
-    for (size_t t = 0; t < pairs; t++)
-        s->scratch[t] = l->v[off + 2 * t];
-    l->size = odd;
-    DP_TRY(dp__merge_into_level(&s->lv[h + 1], s->scratch, pairs, err));
-    s->total_size -= pairs;
+    double leftover = it[a];
+    size_t off = a + odd + (size_t) dp__coin(s, h);
+    for (size_t t = 0; t < p; t++)
+        s->scratch[t] = it[off + 2 * t];
+    /* Merge the promoted run with level h+1 into [b - p, e), front to back: the write position
+     * never passes the next unread item of level h+1, and when the promoted run is used up the
+     * rest of level h+1 is already in place. */
+    size_t d = b - p, i = 0, j = b;
+    while (i < p) {
+        if (j < e && it[j] < s->scratch[i])
+            it[d++] = it[j++];
+        else
+            it[d++] = s->scratch[i++];
+    }
+    /* Level h keeps `odd` items right below level h+1; the levels under it move up by p. */
+    if (odd)
+        it[b - p - 1] = leftover;
+    size_t below = a - s->start[0];
+    if (below > 0)
+        memmove(it + s->start[0] + p, it + s->start[0], below * sizeof(double));
+    for (int32_t g = 0; g <= h; g++)
+        s->start[g] += p;
+    s->start[h + 1] = b - p;
     return DP_OK;
 }
 
 /* Lazy compression: while the sketch is at or over its total capacity, compact the lowest level
  * that is at or over its own capacity (one exists, since the sizes sum to >= the capacities). */
 static dp_status dp__compress(dp_kll *s, dp_error *err) {
-    while (s->total_size >= s->total_cap) {
+    while (dp__total_size(s) >= s->total_cap) {
         int32_t h = 0;
-        while (h < s->n_levels && s->lv[h].size < dp__cap(s, h))
+        while (h < s->n_levels && dp__lsize(s, h) < dp__cap(s, h))
             h++;
-        if (h == s->n_levels)
-            break; /* cannot happen; guards against an infinite loop on a bad state */
+        /* Cannot happen (capacities are >= DP_KLL_MIN_CAP and sum to total_cap); guards the
+         * loop against a bad state. */
+        if (h == s->n_levels || dp__lsize(s, h) < 2)
+            return dp_error_set(err, DP_STATE,
+                                "KLL sketch: no level to compact (%zu items, capacity %zu)",
+                                dp__total_size(s), s->total_cap);
         DP_TRY(dp__compact(s, h, err));
+    }
+    /* Back to a buffer of exactly the budget (after merges it can be larger), and drop a scratch
+     * that a merge inflated. */
+    if (s->items_cap != s->total_cap)
+        DP_TRY(dp__resize_buffer(s, s->total_cap, err));
+    if (s->scratch_cap > s->total_cap / 2 + 64) {
+        dp_free(s->scratch);
+        s->scratch = NULL;
+        s->scratch_cap = 0;
     }
     return DP_OK;
 }
@@ -332,24 +374,23 @@ dp_status dp_kll_update(dp_kll *s, const double *x, size_t n, dp_error *err) {
     dp_status st = DP_OK;
     while (i < n) {
         DP_CHECK(dp__compress(s, err));
-        size_t room = s->total_cap - s->total_size;
-        dp_kll_level *l = &s->lv[0];
-        DP_CHECK(dp__level_reserve(l, l->size + room, err));
-        double *dst = l->v + l->size;
-        size_t filled = 0;
-        for (; i < n && filled < room; i++) {
+        size_t room = s->total_cap - dp__total_size(s);
+        /* Level 0 grows downwards into the free space in front of it. */
+        double *it = s->items;
+        size_t pos = s->start[0], stop = pos - room;
+        for (; i < n && pos > stop; i++) {
             double v = x[i];
             if (DP_LIKELY(fabs(v) <= DBL_MAX)) {
                 v += 0.0; /* -0.0 -> +0.0 */
-                dst[filled++] = v;
+                it[--pos] = v;
                 mn = v < mn ? v : mn;
                 mx = v > mx ? v : mx;
             }
         }
+        size_t filled = s->start[0] - pos;
         if (s->n > INT64_MAX / 4 - (int64_t) filled)
             DP_FAIL(err, DP_LIMIT, "KLL sketch: more than 2^61 values");
-        l->size += filled;
-        s->total_size += filled;
+        s->start[0] = pos;
         s->n += (int64_t) filled;
     }
     st = dp__compress(s, err);
@@ -361,12 +402,71 @@ cleanup:
     return st;
 }
 
+/* dst absorbs the items of src (level by level), its count and extremes, then compresses. Used
+ * by merge and by weighted updates (src then a temporary sketch). */
+static dp_status dp__absorb(dp_kll *dst, const dp_kll *src, dp_error *err) {
+    dp_status st = DP_OK;
+    double *b = NULL;
+    int32_t levels = dst->n_levels > src->n_levels ? dst->n_levels : src->n_levels;
+    size_t used = dp__total_size(dst) + dp__total_size(src);
+    size_t old_start[DP_KLL_MAX_LEVELS + 1];
+    memcpy(old_start, dst->start, sizeof old_start);
+    int32_t old_levels = dst->n_levels;
+    dst->n_levels = levels;
+    dp__recompute_total_cap(dst);
+    size_t cap = used > dst->total_cap ? used : dst->total_cap;
+    b = dp_mallocarray(cap, sizeof(double));
+    if (b == NULL) {
+        dst->n_levels = old_levels;
+        dp__recompute_total_cap(dst);
+        DP_FAIL(err, DP_NOMEM, "KLL merge: cannot allocate %zu items", cap);
+    }
+    /* Lay the levels out from the top down, at the end of the new buffer. */
+    size_t end = cap;
+    for (int32_t h = levels - 1; h >= 0; h--) {
+        const double *pa = h < old_levels ? dst->items + old_start[h] : NULL;
+        size_t na = h < old_levels ? old_start[h + 1] - old_start[h] : 0;
+        const double *pb = h < src->n_levels ? src->items + src->start[h] : NULL;
+        size_t nb = h < src->n_levels ? dp__lsize(src, h) : 0;
+        size_t beg = end - na - nb;
+        if (h == 0) {
+            if (na)
+                memcpy(b + beg, pa, na * sizeof(double));
+            if (nb)
+                memcpy(b + beg + na, pb, nb * sizeof(double));
+        } else {
+            size_t i = 0, j = 0, o = beg;
+            while (i < na || j < nb)
+                b[o++] = (j == nb || (i < na && pa[i] <= pb[j])) ? pa[i++] : pb[j++];
+        }
+        dst->start[h + 1] = end;
+        dst->start[h] = beg;
+        end = beg;
+    }
+    dp_free(dst->items);
+    dst->items = b;
+    dst->items_cap = cap;
+    if (dst->n == 0) {
+        dst->min = src->min;
+        dst->max = src->max;
+    } else if (src->n > 0) {
+        dst->min = src->min < dst->min ? src->min : dst->min;
+        dst->max = src->max > dst->max ? src->max : dst->max;
+    }
+    dst->n += src->n;
+    dst->n_compactions += src->n_compactions;
+    st = dp__compress(dst, err);
+cleanup:
+    return st;
+}
+
 dp_status dp_kll_update_weighted(dp_kll *s, const double *v, const int64_t *w, size_t n,
                                  dp_error *err) {
     if (n == 0)
         return DP_OK;
     int64_t total = 0;
     int32_t top = 0;
+    size_t count = 0; /* items: set bits over all weights */
     for (size_t i = 0; i < n; i++) {
         if (!(fabs(v[i]) <= DBL_MAX) || w[i] < 1 || (i > 0 && !(v[i - 1] <= v[i])))
             return dp_error_set(err, DP_INVALID_ARG,
@@ -376,39 +476,35 @@ dp_status dp_kll_update_weighted(dp_kll *s, const double *v, const int64_t *w, s
         if (w[i] > INT64_MAX / 4 - total || s->n > INT64_MAX / 4 - total - w[i])
             return dp_error_set(err, DP_LIMIT, "KLL sketch: more than 2^61 values");
         total += w[i];
-        int32_t b = 63 - __builtin_clzll((unsigned long long) w[i]);
-        top = b > top ? b : top;
+        int32_t bit = 63 - __builtin_clzll((unsigned long long) w[i]);
+        top = bit > top ? bit : top;
+        count += (size_t) __builtin_popcountll((unsigned long long) w[i]);
     }
-    while (s->n_levels < top + 1)
-        DP_TRY(dp__add_level(s, err));
-    DP_TRY(dp__reserve(&s->scratch, &s->scratch_cap, n, err));
+    if (top + 1 > DP_KLL_MAX_LEVELS)
+        return dp_error_set(err, DP_LIMIT, "KLL sketch: weight needs %d levels", top + 1);
+    /* A temporary sketch holding the exact binary decomposition, absorbed by s. */
+    dp_kll t;
+    memset(&t, 0, sizeof t);
+    t.k = s->k;
+    t.n_levels = top + 1;
+    t.items = dp_mallocarray(count, sizeof(double));
+    if (t.items == NULL)
+        return dp_error_set(err, DP_NOMEM, "KLL weighted update: out of memory (%zu items)", count);
+    t.items_cap = count;
+    size_t o = 0;
     for (int32_t h = 0; h <= top; h++) {
-        size_t c = 0;
+        t.start[h] = o;
         for (size_t i = 0; i < n; i++)
             if ((w[i] >> h) & 1)
-                s->scratch[c++] = v[i] + 0.0;
-        if (c == 0)
-            continue;
-        if (h == 0) {
-            dp_kll_level *l = &s->lv[0];
-            DP_TRY(dp__level_reserve(l, l->size + c, err));
-            memcpy(l->v + l->size, s->scratch, c * sizeof(double));
-            l->size += c;
-        } else {
-            DP_TRY(dp__merge_into_level(&s->lv[h], s->scratch, c, err));
-        }
-        s->total_size += c;
+                t.items[o++] = v[i] + 0.0;
     }
-    double lo = v[0] + 0.0, hi = v[n - 1] + 0.0;
-    if (s->n == 0) {
-        s->min = lo;
-        s->max = hi;
-    } else {
-        s->min = lo < s->min ? lo : s->min;
-        s->max = hi > s->max ? hi : s->max;
-    }
-    s->n += total;
-    return dp__compress(s, err);
+    t.start[top + 1] = o;
+    t.n = total;
+    t.min = v[0] + 0.0;
+    t.max = v[n - 1] + 0.0;
+    dp_status st = dp__absorb(s, &t, err);
+    dp_free(t.items);
+    return st;
 }
 
 dp_status dp_kll_merge(dp_kll *dst, const dp_kll *src, dp_error *err) {
@@ -421,32 +517,7 @@ dp_status dp_kll_merge(dp_kll *dst, const dp_kll *src, dp_error *err) {
         return DP_OK;
     if (dst->n > INT64_MAX / 4 - src->n)
         return dp_error_set(err, DP_LIMIT, "KLL sketch: more than 2^61 values");
-    while (dst->n_levels < src->n_levels)
-        DP_TRY(dp__add_level(dst, err));
-    for (int32_t h = 0; h < src->n_levels; h++) {
-        const dp_kll_level *b = &src->lv[h];
-        if (b->size == 0)
-            continue;
-        if (h == 0) {
-            dp_kll_level *a = &dst->lv[0];
-            DP_TRY(dp__level_reserve(a, a->size + b->size, err));
-            memcpy(a->v + a->size, b->v, b->size * sizeof(double));
-            a->size += b->size;
-        } else {
-            DP_TRY(dp__merge_into_level(&dst->lv[h], b->v, b->size, err));
-        }
-        dst->total_size += b->size;
-    }
-    if (dst->n == 0) {
-        dst->min = src->min;
-        dst->max = src->max;
-    } else {
-        dst->min = src->min < dst->min ? src->min : dst->min;
-        dst->max = src->max > dst->max ? src->max : dst->max;
-    }
-    dst->n += src->n;
-    dst->n_compactions += src->n_compactions;
-    return dp__compress(dst, err);
+    return dp__absorb(dst, src, err);
 }
 
 /* ---- queries --------------------------------------------------------------------------- */
@@ -467,22 +538,23 @@ double dp_kll_max(const dp_kll *s) {
     return s->n > 0 ? s->max : NAN;
 }
 size_t dp_kll_retained(const dp_kll *s) {
-    return s->total_size;
+    return dp__total_size(s);
 }
 
 void dp_kll_items(const dp_kll *s, double *values, int64_t *weights) {
-    size_t m = s->lv[0].size;
+    size_t m = dp__lsize(s, 0);
     if (m > 0)
-        memcpy(values, s->lv[0].v, m * sizeof(double));
+        memcpy(values, s->items + s->start[0], m * sizeof(double));
     dp__sort_doubles(values, m);
     for (size_t i = 0; i < m; i++)
         weights[i] = 1;
     for (int32_t h = 1; h < s->n_levels; h++) {
-        const dp_kll_level *l = &s->lv[h];
+        const double *lv = s->items + s->start[h];
+        size_t ln = dp__lsize(s, h);
         int64_t wt = (int64_t) 1 << h;
-        size_t i = m, j = l->size, o = m + l->size;
+        size_t i = m, j = ln, o = m + ln;
         while (j > 0) {
-            if (i > 0 && values[i - 1] > l->v[j - 1]) {
+            if (i > 0 && values[i - 1] > lv[j - 1]) {
                 --o;
                 --i;
                 values[o] = values[i];
@@ -490,30 +562,27 @@ void dp_kll_items(const dp_kll *s, double *values, int64_t *weights) {
             } else {
                 --o;
                 --j;
-                values[o] = l->v[j];
+                values[o] = lv[j];
                 weights[o] = wt;
             }
         }
-        m += l->size;
+        m += ln;
     }
 }
 
 size_t dp_kll_sizeof(const dp_kll *s) {
-    size_t b = sizeof *s + s->scratch_cap * sizeof(double);
-    for (int32_t h = 0; h < DP_KLL_MAX_LEVELS; h++)
-        b += s->lv[h].cap * sizeof(double);
-    return b;
+    return sizeof *s + (s->items_cap + s->scratch_cap) * sizeof(double);
 }
 
 size_t dp_kll_estimate(int32_t k, int64_t n) {
     int32_t levels = 1;
     while (levels < DP_KLL_MAX_LEVELS && ((int64_t) 1 << levels) * k < n)
         levels++;
-    size_t total = 0;
+    size_t total = DP_KLL_L0_CAP;
     for (int32_t d = 0; d < levels + 1; d++)
         total += dp__level_cap(k, d);
-    /* Levels grow by doubling (<= 2x), level 0 may hold the whole budget, plus the scratch. */
-    return sizeof(dp_kll) + 4 * total * sizeof(double);
+    /* The buffer, a scratch of up to half of it, and a merge's temporary copy. */
+    return sizeof(dp_kll) + 3 * total * sizeof(double);
 }
 
 /* ---- serialisation --------------------------------------------------------------------- */
@@ -528,8 +597,8 @@ void dp__kll_write(const dp_kll *s, dp_serial_writer *w) {
     dp_sw_f64(w, s->max);
     dp_sw_bytes(w, s->coin, (size_t) s->n_levels);
     for (int32_t h = 0; h < s->n_levels; h++) {
-        dp_sw_u64(w, s->lv[h].size);
-        dp_sw_f64_array(w, s->lv[h].v, s->lv[h].size);
+        dp_sw_u64(w, dp__lsize(s, h));
+        dp_sw_f64_array(w, s->items + s->start[h], dp__lsize(s, h));
     }
 }
 
@@ -544,8 +613,6 @@ dp_status dp__kll_read(dp_serial_reader *r, dp_kll **out, dp_error *err) {
     if (k < DP_KLL_K_MIN || k > DP_KLL_K_MAX || levels < 1 || levels > DP_KLL_MAX_LEVELS)
         DP_FAIL(err, DP_CORRUPT, "%s: KLL sketch with k = %u and %u levels", r->what, k, levels);
     DP_CHECK(dp_kll_create(&s, (int32_t) k, seed, err));
-    s->n_levels = (int32_t) levels;
-    dp__recompute_total_cap(s);
     if (!dp_sr_u64(r, &s->n_compactions) || !dp_sr_i64(r, &s->n) || !dp_sr_f64(r, &s->min) ||
         !dp_sr_f64(r, &s->max) || !dp_sr_bytes(r, s->coin, levels))
         DP_FAIL(err, DP_TRUNCATED, "%s: KLL sketch fields cut short", r->what);
@@ -556,34 +623,53 @@ dp_status dp__kll_read(dp_serial_reader *r, dp_kll **out, dp_error *err) {
     for (uint32_t h = 0; h < levels; h++)
         if (s->coin[h] > 2)
             DP_FAIL(err, DP_CORRUPT, "%s: KLL coin state %u at level %u", r->what, s->coin[h], h);
-    uint64_t weight = 0; /* sum of size * 2^h, compared with n */
+    /* First pass on a copy of the reader: the level sizes, checked against the bytes present. */
+    uint64_t sizes[DP_KLL_MAX_LEVELS], used = 0, weight = 0; /* weight: sum of size * 2^h */
+    dp_serial_reader peek = *r;
     for (uint32_t h = 0; h < levels; h++) {
-        uint64_t size = 0;
-        if (!dp_sr_u64(r, &size))
+        if (!dp_sr_u64(&peek, &sizes[h]))
             DP_FAIL(err, DP_TRUNCATED, "%s: KLL level %u size cut short", r->what, h);
-        if (size > dp_sr_remaining(r) / 8)
+        if (sizes[h] > dp_sr_remaining(&peek) / 8)
             DP_FAIL(err, DP_TRUNCATED, "%s: KLL level %u claims %llu items, %zu bytes left",
-                    r->what, h, (unsigned long long) size, dp_sr_remaining(r));
-        if (size > 0 && (h >= 62 || size > (UINT64_MAX >> h) || size << h > UINT64_MAX - weight))
+                    r->what, h, (unsigned long long) sizes[h], dp_sr_remaining(&peek));
+        if (sizes[h] > 0 &&
+            (h >= 62 || sizes[h] > (UINT64_MAX >> h) || sizes[h] << h > UINT64_MAX - weight))
             DP_FAIL(err, DP_CORRUPT, "%s: KLL level %u weight overflows", r->what, h);
-        weight += size << h;
-        dp_kll_level *l = &s->lv[h];
-        DP_CHECK(dp__level_reserve(l, (size_t) size, err));
-        if (!dp_sr_f64_array(r, l->v, (size_t) size))
+        weight += sizes[h] << h;
+        used += sizes[h];
+        const uint8_t *skip;
+        if (!dp_cursor_bytes(&peek.c, (size_t) sizes[h] * 8, &skip))
             DP_FAIL(err, DP_TRUNCATED, "%s: KLL level %u items cut short", r->what, h);
-        l->size = (size_t) size;
-        s->total_size += l->size;
-        for (size_t i = 0; i < l->size; i++) {
-            double v = l->v[i];
-            if (!(v >= s->min && v <= s->max) || (h > 0 && i > 0 && l->v[i - 1] > v))
-                DP_FAIL(err, DP_CORRUPT,
-                        "%s: KLL level %u item %zu (%.17g) unsorted or outside [%.17g, %.17g]",
-                        r->what, h, i, v, s->min, s->max);
-        }
     }
     if (weight != (uint64_t) s->n)
         DP_FAIL(err, DP_CORRUPT, "%s: KLL items weigh %llu but the sketch counts %lld values",
                 r->what, (unsigned long long) weight, (long long) s->n);
+    /* Lay the levels out (level 0 first, the top last) at the end of a buffer. */
+    s->n_levels = (int32_t) levels;
+    dp__recompute_total_cap(s);
+    size_t cap = used > s->total_cap ? (size_t) used : s->total_cap;
+    dp_free(s->items);
+    s->items = dp_mallocarray(cap ? cap : 1, sizeof(double));
+    if (s->items == NULL)
+        DP_FAIL(err, DP_NOMEM, "%s: out of memory for %llu KLL items", r->what,
+                (unsigned long long) used);
+    s->items_cap = cap;
+    size_t pos = cap - (size_t) used;
+    for (uint32_t h = 0; h < levels; h++) {
+        uint64_t size = 0;
+        s->start[h] = pos;
+        if (!dp_sr_u64(r, &size) || !dp_sr_f64_array(r, s->items + pos, (size_t) size))
+            DP_FAIL(err, DP_TRUNCATED, "%s: KLL level %u cut short", r->what, h);
+        for (size_t i = 0; i < size; i++) {
+            double v = s->items[pos + i];
+            if (!(v >= s->min && v <= s->max) || (h > 0 && i > 0 && s->items[pos + i - 1] > v))
+                DP_FAIL(err, DP_CORRUPT,
+                        "%s: KLL level %u item %zu (%.17g) unsorted or outside [%.17g, %.17g]",
+                        r->what, h, i, v, s->min, s->max);
+        }
+        pos += (size_t) size;
+    }
+    s->start[levels] = pos;
     if (s->n == 0) {
         s->min = NAN;
         s->max = NAN;

@@ -6,6 +6,8 @@
 #include "util/dp_alloc.h"
 #include "util/dp_rng.h"
 
+#include <pthread.h>
+
 #define CT_COLS 12
 
 /* Column-major test data: x[j * n + i]; kind as in dp_batch (0 valid, 1 null, 2 NaN, 3 +Inf,
@@ -471,5 +473,52 @@ DP_TEST(colstats_allocation_failures_are_clean) {
         DP_ASSERT_EQ_INT(dp_alloc_live_bytes(), live0);
     }
     dp_batch_reset(&b);
+    ct_free(&d);
+}
+
+typedef struct ct_job {
+    dp_colstats *cs;
+    const dp_batch *b;
+    int64_t c0, c1;
+    dp_status st;
+} ct_job;
+
+static void *ct_thread(void *arg) {
+    ct_job *j = arg;
+    j->st = dp_colstats_update_cols(j->cs, j->b, j->c0, j->c1, NULL);
+    return NULL;
+}
+
+DP_TEST(colstats_threads_on_column_ranges_match_one_thread) {
+    /* Threads updating disjoint column ranges of the same batches give the same bytes as one
+     * thread: each column's state is touched by one thread in row order. */
+    ct_data d = ct_make(20000, 8);
+    dp_colstats *one = ct_new(), *many = ct_new();
+    ct_run(one, &d, 0, d.n, 2500, 0);
+    dp_batch b;
+    dp_error eb, *err = &eb;
+    DP_ASSERT_OK(dp_batch_init(&b, 2500, CT_COLS, err), err);
+    for (size_t i = 0; i < d.n; i += 2500) {
+        ct_fill(&b, &d, i, i + 2500, 0);
+        ct_job jobs[3] = {
+            {many, &b, 0, 3, DP_OK}, {many, &b, 3, 8, DP_OK}, {many, &b, 8, CT_COLS, DP_OK}};
+        pthread_t th[3];
+        for (int t = 0; t < 3; t++)
+            DP_ASSERT_EQ_INT(pthread_create(&th[t], NULL, ct_thread, &jobs[t]), 0);
+        for (int t = 0; t < 3; t++) {
+            pthread_join(th[t], NULL);
+            DP_ASSERT_OK(jobs[t].st, (dp_error *) NULL);
+        }
+    }
+    dp_batch_reset(&b);
+    dp_buf x, y;
+    ct_bytes(one, &x);
+    ct_bytes(many, &y);
+    DP_ASSERT_EQ_INT(x.size, y.size);
+    DP_ASSERT_MEMEQ(x.data, y.data, x.size);
+    dp_buf_reset(&x);
+    dp_buf_reset(&y);
+    dp_colstats_free(one);
+    dp_colstats_free(many);
     ct_free(&d);
 }

@@ -524,3 +524,29 @@ DP_TEST(kll_allocation_failures_are_clean) {
     }
     free(x);
 }
+
+DP_TEST(kll_clone_continues_identically) {
+    /* A deep copy of a many-level sketch behaves exactly like the original afterwards (the
+     * level capacities are derived state and must be rebuilt by the copy). */
+    size_t n = 200000;
+    double *x = malloc(n * sizeof *x);
+    kll_gen(x, n, 0, 12);
+    dp_kll *s = NULL, *c = NULL;
+    dp_error eb, *err = &eb;
+    DP_ASSERT_OK(dp_kll_create(&s, 32, 4, err), err);
+    DP_ASSERT_OK(dp_kll_update(s, x, n / 2, err), err);
+    DP_ASSERT_OK(dp_kll_clone(s, &c, err), err);
+    DP_ASSERT_OK(dp_kll_update(s, x + n / 2, n / 2, err), err);
+    DP_ASSERT_OK(dp_kll_update(c, x + n / 2, n / 2, err), err);
+    dp_buf a, b;
+    kll_bytes(s, &a);
+    kll_bytes(c, &b);
+    DP_ASSERT_EQ_INT(a.size, b.size);
+    DP_ASSERT_MEMEQ(a.data, b.data, a.size);
+    DP_ASSERT_CMP_INT(dp_kll_retained(c), <, 2000);
+    dp_buf_reset(&a);
+    dp_buf_reset(&b);
+    dp_kll_free(s);
+    dp_kll_free(c);
+    free(x);
+}
