@@ -4,6 +4,8 @@
 #include "util/dp_buf.h"
 #include "util/dp_checksum.h"
 #include "util/dp_cursor.h"
+#include "util/dp_json.h"
+#include "util/dp_jsonw.h"
 #include "util/dp_pool.h"
 #include "util/dp_rng.h"
 
@@ -148,4 +150,36 @@ DP_TEST(pool_runs_every_index_once) {
         dp_pool_free(p);
     }
     dp_pool_free(NULL);
+}
+
+DP_TEST(json_writer_round_trips_through_the_reader) {
+    dp_buf b;
+    dp_buf_init(&b);
+    dp_jw w;
+    dp_jw_init(&w, &b, true);
+    dp_jw_object_begin(&w);
+    dp_jw_kv_string(&w, "name", "tab\there \"quoted\" \x01 é");
+    dp_jw_kv_number(&w, "x", 0.1);
+    dp_jw_kv_number(&w, "nan", NAN);
+    dp_jw_kv_int(&w, "big", INT64_MIN);
+    dp_jw_key(&w, "list");
+    dp_jw_array_begin(&w);
+    dp_jw_number(&w, 1e-300);
+    dp_jw_bool(&w, true);
+    dp_jw_array_begin(&w);
+    dp_jw_array_end(&w);
+    dp_jw_array_end(&w);
+    dp_jw_object_end(&w);
+    dp_error err;
+    DP_ASSERT_OK(dp_jw_finish(&w, &err), &err);
+    dp_json *j = NULL;
+    DP_ASSERT_OK(dp_json_parse((const char *) b.data, b.size, &j, &err), &err);
+    DP_ASSERT_STREQ(dp_json_string(dp_json_get(j, "name")), "tab\there \"quoted\" \x01 é");
+    DP_ASSERT_BITS_EQ(dp_json_number(dp_json_get(j, "x")), 0.1);
+    DP_ASSERT_EQ_INT(dp_json_get(j, "nan")->type, DP_JSON_NULL);
+    DP_ASSERT_STREQ(dp_json_get(j, "big")->text, "-9223372036854775808");
+    DP_ASSERT_EQ_INT(dp_json_get(j, "list")->n, 3);
+    DP_ASSERT_BITS_EQ(dp_json_number(dp_json_at(dp_json_get(j, "list"), 0)), 1e-300);
+    dp_json_free(j);
+    dp_buf_reset(&b);
 }
