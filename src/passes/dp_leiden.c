@@ -294,4 +294,8 @@ dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options
 int dp__leiden_finally_stack_size(void) {
     return -1;
 }
+
+dp_status dp__leiden_provoke_igraph_error(dp_error *err) {
+    return dp_error_set(err, DP_UNSUPPORTED, "this build lacks igraph (leiden clustering)");
+}
 #endif

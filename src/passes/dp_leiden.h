@@ -14,7 +14,8 @@
  *     singletons, W15).
  *   Modularity: node weights = strengths (weighted degrees), gamma = resolution / (2W), W = total
  *     edge weight, so that Q is Newman's weighted modularity at resolution `resolution`.
- * beta = 0.01 (igraph's recommended randomness), iterations until stable (n_iterations < 0).
+ * beta = 0.01 (igraph's recommended randomness); n_iterations < 0 iterates until an iteration
+ * changes nothing, at most 100 times (igraph's own unbounded mode can cycle on ties).
  * Consensus: n_consensus runs, run r seeded with hash(seed, r) through igraph_rng_seed. Columns
  * i and j are "together" when they share a community in a strict majority of the runs
  * (co-membership > n_consensus / 2); the clusters are the connected components of that relation.
@@ -46,7 +47,7 @@ typedef struct dp_leiden_options {
     dp_leiden_objective objective; /* CPM */
     double resolution;             /* CPM: min average within-cluster similarity (0.5) */
     double beta;                   /* refinement randomness (0.01) */
-    int32_t n_iterations;          /* < 0: until an iteration changes nothing (-1) */
+    int32_t n_iterations;          /* < 0: until stable, at most 100 (-1) */
     int32_t n_consensus;           /* seeded runs (10) */
     uint64_t seed;                 /* 0 */
     double threshold;              /* edge when S_ij >= threshold (0.5) */
@@ -75,8 +76,8 @@ dp_status dp_leiden_build_graph(const double *S, int64_t ld, int64_t p, double t
 dp_status dp_leiden_cluster(const double *S, int64_t ld, int64_t p, const dp_leiden_options *opt,
                             int64_t *membership, int64_t *n_clusters, dp_error *err) DP_MUST_USE;
 
-/* Lower level: Leiden on a given graph. Edge endpoints are validated by igraph (an invalid one
- * is reported through the error handler); weights must be finite. */
+/* Lower level: Leiden on a given graph. Endpoints must lie in [0, n_nodes) and weights be finite
+ * and >= 0 (INVALID_ARG otherwise; igraph itself would silently add vertices). */
 dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options *opt,
                               int64_t *membership, int64_t *n_clusters, dp_error *err) DP_MUST_USE;
 
@@ -98,7 +99,9 @@ dp_status dp_leiden_representatives(const double *S, int64_t ld, int64_t p,
                                     const int64_t *n_missing, int64_t *rep,
                                     dp_error *err) DP_MUST_USE;
 
-/* IGRAPH_FINALLY_STACK_SIZE() for the tests (-1 in a build without igraph). */
+/* Test hooks: IGRAPH_FINALLY_STACK_SIZE() (-1 without igraph), and a call that makes igraph
+ * report an error (Leiden on a directed graph) through dpipe's handler. */
 int dp__leiden_finally_stack_size(void);
+dp_status dp__leiden_provoke_igraph_error(dp_error *err) DP_MUST_USE;
 
 #endif

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Cap on Leiden iterations when asked to iterate until stable (n_iterations < 0). */
+#define DP__LEIDEN_MAX_ITER 100
+
 /* Process-global, as igraph's own handler state is (see dp_leiden.h on thread safety). */
 static char dp__ig_msg[512];
 static bool dp__ig_has_msg;
@@ -58,6 +61,47 @@ int dp__leiden_finally_stack_size(void) {
     return IGRAPH_FINALLY_STACK_SIZE();
 }
 
+dp_status dp__leiden_provoke_igraph_error(dp_error *err) {
+    /* Leiden on a directed graph: igraph reports "only implemented for undirected graphs"
+     * through the error handler; everything must come back as a dp_status. */
+    dp_status st = DP_OK;
+    igraph_t graph;
+    igraph_vector_int_t edges, memb;
+    bool have_graph = false, have_edges = false, have_memb = false;
+    igraph_error_t e;
+    igraph_error_handler_t *old_handler = igraph_set_error_handler(dp__ig_error_handler);
+    dp__ig_has_msg = false;
+    dp__ig_msg[0] = '\0';
+    if ((e = igraph_vector_int_init(&edges, 2)) != IGRAPH_SUCCESS) {
+        st = dp__ig_status(e, "vector", err);
+        goto cleanup;
+    }
+    have_edges = true;
+    VECTOR(edges)[0] = 0;
+    VECTOR(edges)[1] = 1;
+    if ((e = igraph_create(&graph, &edges, 2, IGRAPH_DIRECTED)) != IGRAPH_SUCCESS) {
+        st = dp__ig_status(e, "graph construction", err);
+        goto cleanup;
+    }
+    have_graph = true;
+    if ((e = igraph_vector_int_init(&memb, 2)) != IGRAPH_SUCCESS) {
+        st = dp__ig_status(e, "vector", err);
+        goto cleanup;
+    }
+    have_memb = true;
+    e = igraph_community_leiden(&graph, NULL, NULL, 1.0, 0.01, false, 1, &memb, NULL, NULL);
+    st = e == IGRAPH_SUCCESS ? DP_OK : dp__ig_status(e, "community_leiden", err);
+cleanup:
+    if (have_memb)
+        igraph_vector_int_destroy(&memb);
+    if (have_graph)
+        igraph_destroy(&graph);
+    if (have_edges)
+        igraph_vector_int_destroy(&edges);
+    igraph_set_error_handler(old_handler);
+    return st;
+}
+
 static dp_status dp__check_options(const dp_leiden_options *o, dp_error *err) {
     if (o->objective != DP_LEIDEN_CPM && o->objective != DP_LEIDEN_MODULARITY)
         return dp_error_set(err, DP_INVALID_ARG, "--leiden-objective: unknown value %d",
@@ -81,7 +125,7 @@ dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options
     igraph_vector_int_t edges, memb;
     igraph_vector_t weights, node_w;
     bool have_graph = false, have_edges = false, have_memb = false, have_w = false, have_nw = false;
-    int64_t *runs = NULL;
+    int64_t *runs = NULL, *prev = NULL;
     igraph_error_t e;
     igraph_error_handler_t *old_handler = igraph_set_error_handler(dp__ig_error_handler);
     igraph_warning_handler_t *old_warning = igraph_set_warning_handler(dp__ig_warning_handler);
@@ -99,6 +143,11 @@ dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options
     if (n > ((int64_t) 1 << 40) || E > ((int64_t) 1 << 40))
         DP_FAIL(err, DP_LIMIT, "Leiden: %lld nodes / %lld edges exceed igraph's range",
                 (long long) n, (long long) E);
+    /* igraph_create silently adds vertices for endpoints >= n: refuse them here. */
+    for (int64_t x = 0; x < 2 * E; x++)
+        if (gr->edges[x] < 0 || gr->edges[x] >= n)
+            DP_FAIL(err, DP_INVALID_ARG, "Leiden: edge %lld has endpoint %lld outside [0, %lld)",
+                    (long long) (x / 2), (long long) gr->edges[x], (long long) n);
     double total_w = 0;
     for (int64_t x = 0; x < E; x++) {
         if (!isfinite(gr->weights[x]) || gr->weights[x] < 0)
@@ -117,7 +166,6 @@ dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options
     have_edges = true;
     for (int64_t x = 0; x < 2 * E; x++)
         VECTOR(edges)[x] = (igraph_integer_t) gr->edges[x];
-    /* Endpoints are validated here, by igraph (an invalid one becomes a dpipe error). */
     if ((e = igraph_create(&graph, &edges, (igraph_integer_t) n, IGRAPH_UNDIRECTED)) !=
         IGRAPH_SUCCESS) {
         st = dp__ig_status(e, "graph construction", err);
@@ -159,7 +207,8 @@ dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options
     }
     have_memb = true;
     runs = dp_mallocarray((size_t) opt->n_consensus * (size_t) n, sizeof(int64_t));
-    if (runs == NULL)
+    prev = dp_mallocarray((size_t) n, sizeof(int64_t));
+    if (runs == NULL || prev == NULL)
         DP_FAIL(err, DP_NOMEM, "out of memory for %d Leiden runs over %lld columns",
                 (int) opt->n_consensus, (long long) n);
     for (int32_t r = 0; r < opt->n_consensus; r++) {
@@ -170,13 +219,38 @@ dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options
         }
         igraph_integer_t nb = 0;
         igraph_real_t quality = 0;
-        e = igraph_community_leiden(&graph, &weights, have_nw ? &node_w : NULL, gamma, opt->beta,
-                                    false, (igraph_integer_t) opt->n_iterations, &memb, &nb,
-                                    &quality);
-        if (e != IGRAPH_SUCCESS) {
-            st = dp__ig_status(e, "community_leiden", err);
-            goto cleanup;
+        int32_t iters = 0;
+        if (opt->n_iterations >= 0) {
+            e = igraph_community_leiden(&graph, &weights, have_nw ? &node_w : NULL, gamma,
+                                        opt->beta, false, (igraph_integer_t) opt->n_iterations,
+                                        &memb, &nb, &quality);
+            if (e != IGRAPH_SUCCESS) {
+                st = dp__ig_status(e, "community_leiden", err);
+                goto cleanup;
+            }
+            iters = opt->n_iterations;
+        } else {
+            /* "Until an iteration changes nothing", but bounded: igraph's own n_iterations < 0
+             * loops forever when zero-gain moves alternate (a triangle whose CPM quality ties
+             * between one community and singletons does). */
+            for (iters = 0; iters < DP__LEIDEN_MAX_ITER; iters++) {
+                for (int64_t i = 0; i < n; i++)
+                    prev[i] = iters == 0 ? -1 : (int64_t) VECTOR(memb)[i];
+                e = igraph_community_leiden(&graph, &weights, have_nw ? &node_w : NULL, gamma,
+                                            opt->beta, iters > 0, 1, &memb, &nb, &quality);
+                if (e != IGRAPH_SUCCESS) {
+                    st = dp__ig_status(e, "community_leiden", err);
+                    goto cleanup;
+                }
+                bool same = iters > 0;
+                for (int64_t i = 0; same && i < n; i++)
+                    same = prev[i] == (int64_t) VECTOR(memb)[i];
+                if (same)
+                    break;
+            }
         }
+        dp_log_debug("leiden run %d: %lld clusters, quality %.6g, %d iterations", (int) r,
+                     (long long) nb, (double) quality, (int) iters);
         for (int64_t i = 0; i < n; i++)
             runs[(int64_t) r * n + i] = (int64_t) VECTOR(memb)[i];
         dp_log_debug("leiden run %d: %lld clusters, quality %.6g", (int) r, (long long) nb,
@@ -195,6 +269,7 @@ cleanup:
     if (have_edges)
         igraph_vector_int_destroy(&edges);
     dp_free(runs);
+    dp_free(prev);
     igraph_set_warning_handler(old_warning);
     igraph_set_error_handler(old_handler);
     return st;
