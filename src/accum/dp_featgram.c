@@ -504,6 +504,8 @@ dp_status dp_featgram_update(dp_featgram *g, int64_t n_rows, const double *z, in
 }
 
 dp_status dp_featgram_merge(dp_featgram *dst, dp_featgram *src, dp_error *err) {
+    if (dst == src)
+        return dp_error_set(err, DP_INVALID_ARG, "cannot merge a pass-4 accumulator into itself");
     if (dst->fingerprint != src->fingerprint || dst->p != src->p)
         return dp_error_set(err, DP_STATE,
                             "cannot merge pass-4 accumulators built for different columns or "

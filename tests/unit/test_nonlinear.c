@@ -427,7 +427,7 @@ DP_TEST(nonlinear_planted_relations_n20000) {
                 {"y = sin 3x", 0, 3},    {"independent", 0, 6}, {"independent", 6, 7},
                 {"independent", 4, 7},   {"independent", 2, 6}};
     for (size_t q = 0; q < DP_ARRAY_LEN(rows); q++)
-        printf("%-14s %-8s %-8s HSIC %.4f RDC %.4f\n", rows[q].rel, nl_names[rows[q].i],
+        printf("%-14s %-8s %-8s HSIC %.3g RDC %.4f\n", rows[q].rel, nl_names[rows[q].i],
                nl_names[rows[q].j], NL_AT(H, rows[q].i, rows[q].j), NL_AT(R, rows[q].i, rows[q].j));
     /* Identical ranks: identical features, CKA = 1 up to rounding; RDC = lambda_max /
      * (lambda_max + ridge) < 1 by ~1e-6 relative. */
