@@ -15,7 +15,8 @@
  *   measures    dp_nonlinear_compute: HSIC, RDC (W_i once per column, sigma_max per pair), S and
  *               the null level, with --threads worker threads
  * Columns: wall seconds, CPU seconds (all threads), rows/s (pairs/s for measures), GFLOP/s of
- * the syrk work (rows x ((p m)^2 + (p k)^2)), and that rate as a share of syrk-peak.
+ * the syrk work (rows x ((p m)^2 + (p k)^2)) per wall second and per CPU second, and the
+ * latter as a share of syrk-peak's (on a shared machine wall time includes other processes).
  */
 #include "accum/dp_featgram.h"
 #include "backend/dp_backend.h"
@@ -42,15 +43,19 @@ static double cpu_now(void) {
     return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
-static void row(const char *name, double wall, double cpu, double rate, const char *unit,
-                double gflops, double peak) {
+/* flops: the syrk work of the case (0 = none). Rates per wall second and per CPU second (the
+ * latter is the fairer one on a shared machine); peak_cpu: syrk-peak's rate per CPU second. */
+static double row(const char *name, double wall, double cpu, double rate, const char *unit,
+                  double flops, double peak_cpu) {
     printf("%-12s %9.2f s wall %9.2f s cpu %12.0f %-7s", name, wall, cpu, rate, unit);
-    if (gflops > 0)
-        printf(" %8.1f GFLOP/s", gflops);
-    if (gflops > 0 && peak > 0)
-        printf(" %5.1f %% of syrk-peak", 100.0 * gflops / peak);
+    double per_cpu = flops > 0 && cpu > 0 ? flops / cpu * 1e-9 : 0;
+    if (flops > 0)
+        printf(" %8.1f GFLOP/s %8.1f GFLOP/cpu-s", flops / wall * 1e-9, per_cpu);
+    if (flops > 0 && peak_cpu > 0)
+        printf(" %5.1f %% of syrk-peak", 100.0 * per_cpu / peak_cpu);
     printf("\n");
     fflush(stdout);
+    return per_cpu;
 }
 
 static int fail(const char *what, const dp_error *err) {
@@ -135,8 +140,7 @@ int main(int argc, char **argv) {
             flops += (double) R * (double) (Nh * Nh + Nr * Nr);
         }
         double wall = now() - t0;
-        peak = flops / wall * 1e-9;
-        row("syrk-peak", wall, cpu_now() - c0, reps * R / wall, "rows/s", peak, 0);
+        peak = row("syrk-peak", wall, cpu_now() - c0, reps * R / wall, "rows/s", flops, 0);
         dp_free(A);
         dp_free(C);
     }
@@ -194,8 +198,8 @@ int main(int argc, char **argv) {
         if (dp_featgram_flush(g, &err) != DP_OK)
             return fail("flush", &err);
         double wall = now() - t0;
-        double gf = (double) rows * (double) (Nh * Nh + Nr * Nr) / wall * 1e-9;
-        row("accumulate", wall, cpu_now() - c0, (double) rows / wall, "rows/s", gf, peak);
+        double fl = (double) rows * (double) (Nh * Nh + Nr * Nr);
+        row("accumulate", wall, cpu_now() - c0, (double) rows / wall, "rows/s", fl, peak);
         printf("             accumulator %.2f GB (plan %.2f GB: %.2f matrices + %.2f buffers)\n",
                (double) dp_featgram_sizeof(g) / 1073741824.0,
                (double) plan.total_bytes / 1073741824.0, (double) plan.matrix_bytes / 1073741824.0,
