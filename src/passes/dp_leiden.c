@@ -131,8 +131,8 @@ cleanup:
 
 int64_t dp_leiden_canonical(int64_t *membership, int64_t n) {
     /* In place without memory: a relabelled entry holds -1 - new_label until the final flip.
-     * O(n * clusters), at most 2.5e7 steps for 5000 columns. Negative input labels are treated
-     * as distinct clusters of their own. */
+     * O(n * clusters), at most 2.5e7 steps for 5000 columns. Input labels must be >= 0 (they
+     * come from igraph or from union-find roots). */
     int64_t next = 0;
     for (int64_t i = 0; i < n; i++) {
         const int64_t l = membership[i];

@@ -81,7 +81,8 @@ dp_status dp_leiden_cluster(const double *S, int64_t ld, int64_t p, const dp_lei
 dp_status dp_leiden_run_graph(const dp_leiden_graph *gr, const dp_leiden_options *opt,
                               int64_t *membership, int64_t *n_clusters, dp_error *err) DP_MUST_USE;
 
-/* Relabel membership[0..n) in order of first appearance; returns the number of clusters. */
+/* Relabel membership[0..n) (labels >= 0) in order of first appearance; returns the number of
+ * clusters. */
 int64_t dp_leiden_canonical(int64_t *membership, int64_t n);
 
 /* Consensus of n_runs partitions (runs[r * n + i]): components of strict-majority
