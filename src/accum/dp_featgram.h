@@ -47,7 +47,7 @@
 #define DP_ACCUM_FEATGRAM_H
 
 #include "backend/dp_backend.h"
-#include "transform/dp_features.h"
+#include "transform/dp_nlfeatures.h"
 #include "util/dp_buf.h"
 #include "util/dp_checksum.h"
 

@@ -2,7 +2,7 @@
  * features of the uniform copula (transform/dp_features.h). References: the numpy oracle
  * (tests/oracle/oracle.py), explicit Hermite polynomials, libm, and numerical integrals. */
 #include "dp_test.h"
-#include "transform/dp_features.h"
+#include "transform/dp_nlfeatures.h"
 #include "transform/dp_normal.h"
 #include "util/dp_rng.h"
 

@@ -1,4 +1,4 @@
-/* dp_features.h: per-column feature maps of Pass 4 (nonlinear dependence).
+/* dp_nlfeatures.h: per-column feature maps of Pass 4 (nonlinear dependence).
  *
  * Two maps, both applied to a column's copula values computed by the caller from the Pass-1
  * marginal model (METHODS.md §4.5, §5.4):
@@ -32,8 +32,8 @@
  * Ownership: dp_mercer is a small caller-owned value (no heap). The RDC functions write into
  * caller-provided arrays. Thread safety: pure functions of their arguments.
  */
-#ifndef DP_TRANSFORM_FEATURES_H
-#define DP_TRANSFORM_FEATURES_H
+#ifndef DP_TRANSFORM_NLFEATURES_H
+#define DP_TRANSFORM_NLFEATURES_H
 
 #include "util/dp_base.h"
 

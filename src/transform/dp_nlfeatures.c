@@ -1,5 +1,5 @@
 /* Mercer (Hermite-function) and random-sine feature maps of Pass 4; see dp_features.h. */
-#include "transform/dp_features.h"
+#include "transform/dp_nlfeatures.h"
 #include "util/dp_rng.h"
 
 #include <math.h>
