@@ -46,6 +46,9 @@ static double dp__from_u(const dp_copula_col *c, double u, bool exact) {
     case DP_COPULA_UNIFORM_RDC:
         return u + 0.5 / (double) c->fit->n; /* average rank / n */
     case DP_COPULA_GAUSSIAN:
+        /* van der Waerden scores Phi^-1(R / (n + 1)) with R the average rank = n u + 1/2
+         * (METHODS §2.4); the clip only matters for sketch values interpolated past the data. */
+        u = (u * (double) c->fit->n + 0.5) / ((double) c->fit->n + 1.0);
         u = u < c->u_lo ? c->u_lo : u > c->u_hi ? c->u_hi : u;
         return exact ? dp_norm_ppf(u) : dp_norm_ppf_fast(u);
     case DP_COPULA_PEARSON:

@@ -2,8 +2,9 @@
  *
  *   spearman: u = mid-rank CDF (F(v-) + F(v)) / 2 — the Pearson correlation of u is Spearman's
  *             rho, exactly when the model is an exact table (METHODS §2.1);
- *   gaussian: z = Phi^-1(u) with u clipped to [1/(2n), 1 - 1/(2n)] (n = valid values): normal
- *             scores, whose Pearson correlation is the Gaussian-rank correlation (§2.4);
+ *   gaussian: z = Phi^-1(R / (n + 1)), R = average rank = n u + 1/2 (n = valid values), clipped
+ *             to [1/(2n), 1 - 1/(2n)]: van der Waerden normal scores, whose Pearson correlation
+ *             is the Gaussian-rank correlation (§2.4; the oracle's `gaussian_rank`);
  *   pearson:  the raw value, optionally winsorised to the clip bounds.
  * Missing values (NaN) stay NaN. Values outside the model's range map to the extreme knots
  * (never to u = 0 or 1).
