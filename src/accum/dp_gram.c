@@ -12,6 +12,14 @@
 #define DP_GRAM_MAX_BLOCK_ROWS ((int64_t) 1 << 20)
 /* Narrowest chunk of missing columns handled per gemm when only some columns are missing. */
 #define DP_GRAM_CHUNK_MIN 512
+/* A block's missing-value products go the sparse way when at most this fraction of its W
+ * (partial rows x missing columns) is 1: the sparse updates cost p per missing entry at a few
+ * operations per cycle, the dense gemms 2 k p m at BLAS speed; 0.1 is below the break-even
+ * measured with bench_gram (~0.2-0.3) on AVX-512 and AVX2 kernels. */
+#define DP_GRAM_SPARSE_DENSITY 0.1
+/* Bytes of one slice of the z rows in the sparse path (slice entries x block rows x 8): about
+ * half an L2, so that the slice of every row stays cached while all columns sum from it. */
+#define DP_GRAM_SPARSE_SLICE_BYTES (1 << 20)
 
 struct dp_gram {
     int64_t p;
@@ -30,22 +38,29 @@ struct dp_gram {
     double *SSc;    /* p x p: same for z_i^2 (lazy) */
     double *Nc;     /* p x p upper: rows where both are missing (lazy) */
 
-    double *blk;       /* b x p (ld b): z of the pending rows, NaN = missing */
-    int64_t blk_rows;  /* rows in the pending block */
-    int64_t blk_index; /* global block index of the pending rows; -1 = none */
-    int64_t next_row;  /* rows must start at or after this global index */
-    int64_t rows_seen; /* rows passed to update (processed + pending) */
+    double *blk;        /* b x p (ld b): z of the pending rows, NaN = missing */
+    int64_t blk_rows;   /* rows in the pending block */
+    int64_t *blk_cmiss; /* p: missing values per column in the pending block (pairwise) */
+    int64_t blk_miss;   /* their total */
+    int64_t blk_index;  /* global block index of the pending rows; -1 = none */
+    int64_t next_row;   /* rows must start at or after this global index */
+    int64_t rows_seen;  /* rows passed to update (processed + pending) */
+    dp_gram_stats stats;
 
     /* scratch for blocks with missing values (lazy) */
     int64_t chunk;  /* columns per temporary chunk */
-    double *zr;     /* k x p gathered z of incomplete rows */
-    double *z2r;    /* k x p their squares */
-    double *wr;     /* k x m missing indicators of incomplete rows, missing columns */
-    double *tmp;    /* p x chunk */
-    int64_t *ridx;  /* b incomplete row indices */
+    double *zr;     /* k x p z of the partial rows (dense path; sparse path: row-major) */
+    double *z2r;    /* k x p their squares (dense path) */
+    double *wr;     /* k x m missing indicators of partial rows, missing columns (dense path) */
+    double *tmp;    /* p x max(chunk, 2) */
+    int64_t *ridx;  /* b partial row indices (some but not all values missing) */
     int64_t *cidx;  /* p missing column indices */
     int64_t *cmiss; /* p per-column missing counts in the block */
-    uint8_t *rflag; /* b row has a missing value */
+    int32_t *rcnt;  /* b per-row missing counts in the block */
+    /* sparse pattern of W (see dp__mask_products_sparse); nnz <= density * b * p < nnz_cap */
+    int64_t nnz_cap;
+    int32_t *colptr, *rowlist; /* CSC: p + 1, b * p (every missing value of a block) */
+    int32_t *rowptr, *collist; /* CSR: b + 1, nnz_cap */
 };
 
 int64_t dp_gram_default_block_rows(int64_t p) {
@@ -74,10 +89,13 @@ size_t dp_gram_estimate(int64_t p, dp_gram_missing mode) {
     size_t mat = dp__mat_bytes(p);
     size_t blk = (size_t) b * (size_t) p * sizeof(double);
     size_t vec = (size_t) p * 8 * 8 + (size_t) b * 9 + sizeof(struct dp_gram);
+    size_t sparse = ((size_t) (DP_GRAM_SPARSE_DENSITY * (double) p * (double) b) + 1) * 4 +
+                    (size_t) p * (size_t) b * 4 + ((size_t) p + (size_t) b + 2) * 4 +
+                    (size_t) b * 4;
     size_t total = mat + blk + vec;
     if (mode == DP_GRAM_PAIRWISE) {
         size_t chunk = (size_t) p * (size_t) dp__chunk_width(p, b) * sizeof(double);
-        total += 3 * mat + 3 * blk + chunk;
+        total += 3 * mat + 3 * blk + chunk + sparse + (size_t) p * 2 * sizeof(double);
     }
     return total;
 }
@@ -109,6 +127,7 @@ void dp_gram_free(dp_gram *g) {
     dp_free(g->SSc);
     dp_free(g->Nc);
     dp_free(g->blk);
+    dp_free(g->blk_cmiss);
     dp_free(g->zr);
     dp_free(g->z2r);
     dp_free(g->wr);
@@ -116,7 +135,11 @@ void dp_gram_free(dp_gram *g) {
     dp_free(g->ridx);
     dp_free(g->cidx);
     dp_free(g->cmiss);
-    dp_free(g->rflag);
+    dp_free(g->rcnt);
+    dp_free(g->colptr);
+    dp_free(g->rowlist);
+    dp_free(g->rowptr);
+    dp_free(g->collist);
     dp_free(g);
 }
 
@@ -148,7 +171,8 @@ static dp_status dp__gram_alloc(int64_t p, dp_gram_missing mode, int64_t b, dp_b
             DP_FAIL(err, DP_NOMEM, "gram: out of memory");
     } else {
         g->nmiss = dp_calloc(pp, sizeof(int64_t));
-        if (g->nmiss == NULL)
+        g->blk_cmiss = dp_calloc(pp, sizeof(int64_t));
+        if (g->nmiss == NULL || g->blk_cmiss == NULL)
             DP_FAIL(err, DP_NOMEM, "gram: out of memory");
     }
     *out = g;
@@ -175,8 +199,9 @@ dp_status dp_gram_create(int64_t p, const double *centre, const dp_gram_options 
         DP_FAIL(err, DP_INVALID_ARG, "gram: unknown missing mode %d", (int) o.missing);
     if (o.block_rows == 0)
         o.block_rows = dp_gram_default_block_rows(p);
-    if (o.block_rows < 1 || o.block_rows > DP_GRAM_MAX_BLOCK_ROWS)
-        DP_FAIL(err, DP_INVALID_ARG, "gram: block_rows=%lld outside [1, %lld]",
+    if (o.block_rows < 1 || o.block_rows > DP_GRAM_MAX_BLOCK_ROWS || o.block_rows * p > INT32_MAX)
+        DP_FAIL(err, DP_INVALID_ARG,
+                "gram: block_rows=%lld outside [1, %lld] or block_rows * p > 2^31 - 1",
                 (long long) o.block_rows, (long long) DP_GRAM_MAX_BLOCK_ROWS);
     for (int64_t j = 0; j < p; j++) {
         if (!isfinite(centre[j]))
@@ -209,6 +234,9 @@ dp_gram_missing dp_gram_mode(const dp_gram *g) {
 int64_t dp_gram_block_rows(const dp_gram *g) {
     return g->b;
 }
+void dp_gram_get_stats(const dp_gram *g, dp_gram_stats *out) {
+    *out = g->stats;
+}
 
 /* ---- block processing ------------------------------------------------------------------ */
 
@@ -235,21 +263,29 @@ static dp_status dp__ensure_scratch(dp_gram *g, dp_error *err) {
     if (g->zr != NULL)
         return DP_OK;
     size_t pp = (size_t) g->p, bb = (size_t) g->b;
+    size_t nnz = (size_t) (DP_GRAM_SPARSE_DENSITY * (double) pp * (double) bb) + 1;
+    g->nnz_cap = (int64_t) nnz;
     g->zr = dp_mallocarray(pp * bb, sizeof(double));
     g->z2r = dp_mallocarray(pp * bb, sizeof(double));
     g->wr = dp_mallocarray(pp * bb, sizeof(double));
-    g->tmp = dp_mallocarray(pp * (size_t) g->chunk, sizeof(double));
+    g->tmp = dp_mallocarray(pp * (size_t) DP_MAX(g->chunk, 2), sizeof(double));
     g->ridx = dp_mallocarray(bb, sizeof(int64_t));
     g->cidx = dp_mallocarray(pp, sizeof(int64_t));
     g->cmiss = dp_mallocarray(pp, sizeof(int64_t));
-    g->rflag = dp_mallocarray(bb, 1);
+    g->rcnt = dp_mallocarray(bb, sizeof(int32_t));
+    g->colptr = dp_mallocarray(pp + 1, sizeof(int32_t));
+    g->rowlist = dp_mallocarray(pp * bb, sizeof(int32_t));
+    g->rowptr = dp_mallocarray(bb + 1, sizeof(int32_t));
+    g->collist = dp_mallocarray(nnz, sizeof(int32_t));
     if (g->zr == NULL || g->z2r == NULL || g->wr == NULL || g->tmp == NULL || g->ridx == NULL ||
-        g->cidx == NULL || g->cmiss == NULL || g->rflag == NULL) {
+        g->cidx == NULL || g->cmiss == NULL || g->rcnt == NULL || g->colptr == NULL ||
+        g->rowlist == NULL || g->rowptr == NULL || g->collist == NULL) {
         dp_free(g->zr), dp_free(g->z2r), dp_free(g->wr), dp_free(g->tmp);
-        dp_free(g->ridx), dp_free(g->cidx), dp_free(g->cmiss), dp_free(g->rflag);
+        dp_free(g->ridx), dp_free(g->cidx), dp_free(g->cmiss), dp_free(g->rcnt);
+        dp_free(g->colptr), dp_free(g->rowlist), dp_free(g->rowptr), dp_free(g->collist);
         g->zr = g->z2r = g->wr = g->tmp = NULL;
         g->ridx = g->cidx = g->cmiss = NULL;
-        g->rflag = NULL;
+        g->rcnt = g->colptr = g->rowlist = g->rowptr = g->collist = NULL;
         return dp_error_set(err, DP_NOMEM, "gram: out of memory for block scratch");
     }
     return DP_OK;
@@ -306,70 +342,244 @@ static dp_status dp__mask_products(dp_gram *g, int64_t k, int64_t m, dp_error *e
     return DP_OK;
 }
 
+/* out_s[i] = sum over e of z[rows[e]][i], out_q[i] = the same of squares, for i < iw, where
+ * z[r] = base + r * ld: the inner loop of the sparse path. Each output is a sum over the rows in
+ * list order starting from 0, kept in registers for 8 entries at a time. Written with GCC
+ * vector types and cloned for AVX2 because the portable -O2 build does not vectorise it; every
+ * lane does the same IEEE operations as the scalar tail (ISO C mode: no FMA contraction), so
+ * every clone gives the same bits. */
+typedef double dp_v4d __attribute__((vector_size(32), aligned(8), may_alias));
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+dp__sum_rows(int64_t iw, const double *base, int64_t ld, const int32_t *rows, int32_t nr,
+             double *restrict out_s, double *restrict out_q) {
+    int64_t i = 0;
+    for (; i + 8 <= iw; i += 8) {
+        dp_v4d s0 = {0, 0, 0, 0}, s1 = s0, q0 = s0, q1 = s0;
+        for (int32_t e = 0; e < nr; e++) {
+            const double *x = base + (int64_t) rows[e] * ld + i;
+            dp_v4d v0 = *(const dp_v4d *) x, v1 = *(const dp_v4d *) (x + 4);
+            s0 += v0;
+            s1 += v1;
+            q0 += v0 * v0;
+            q1 += v1 * v1;
+        }
+        *(dp_v4d *) (out_s + i) = s0;
+        *(dp_v4d *) (out_s + i + 4) = s1;
+        *(dp_v4d *) (out_q + i) = q0;
+        *(dp_v4d *) (out_q + i + 4) = q1;
+    }
+    for (; i < iw; i++) {
+        double sv = 0, qv = 0;
+        for (int32_t e = 0; e < nr; e++) {
+            double v = base[(int64_t) rows[e] * ld + i];
+            sv += v;
+            qv += v * v;
+        }
+        out_s[i] = sv;
+        out_q[i] = qv;
+    }
+}
+
+/* Sum and sum of squares of x[0..n) in four lanes by position (then lanes pairwise, then the
+ * tail): faster than one dependent chain, and fixed by n alone. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+dp__col_sums(int64_t n, const double *restrict x, double *s, double *q) {
+    dp_v4d s4 = {0, 0, 0, 0}, q4 = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        dp_v4d v = *(const dp_v4d *) (x + i);
+        s4 += v;
+        q4 += v * v;
+    }
+    double st = 0, qt = 0;
+    for (; i < n; i++) {
+        st += x[i];
+        qt += x[i] * x[i];
+    }
+    *s = ((s4[0] + s4[1]) + (s4[2] + s4[3])) + st;
+    *q = ((q4[0] + q4[1]) + (q4[2] + q4[3])) + qt;
+}
+
+static void dp__add_to(int64_t p, const double *restrict src, double *restrict dst) {
+    int64_t i = 0;
+    for (; i + 4 <= p; i += 4)
+        *(dp_v4d *) (dst + i) += *(const dp_v4d *) (src + i);
+    for (; i < p; i++)
+        dst[i] += src[i];
+}
+
+/* Sparse form of the missing-value products, for blocks whose indicator W (partial rows x
+ * missing columns) is at most DP_GRAM_SPARSE_DENSITY full: Sc[:, j] += sum of the z rows where j
+ * is missing, SSc likewise with z^2, Nc[a, b] += 1 for each pair of columns missing in a row.
+ * Cost p * nnz(W) instead of the dense gemms' k * p * m. g->zr holds the block's z row-major
+ * (p per row); the pattern is in the CSC (colptr/rowlist over cidx) and CSR (rowptr/collist)
+ * lists, both indexed by block row, built by the caller. */
+static void dp__mask_products_sparse(dp_gram *g, int64_t k, int64_t m) {
+    int64_t p = g->p;
+    double *acc_s = g->tmp, *acc_q = g->tmp + p;
+    /* Slices of 8..128 entries of every z row: a slice of all the block's rows stays in L2
+     * while every missing column sums its rows from it (each entry's sum is in the same order
+     * as without slicing, so the slice width does not change any bit). */
+    int64_t rows = g->blk_rows, slice = DP_GRAM_SPARSE_SLICE_BYTES / (8 * DP_MAX(rows, 1));
+    slice = DP_MAX(8, DP_MIN(128, slice / 8 * 8));
+    for (int64_t i0 = 0; i0 < p; i0 += slice) {
+        int64_t iw = DP_MIN(slice, p - i0);
+        for (int64_t c = 0; c < m; c++) {
+            int64_t j = g->cidx[c];
+            dp__sum_rows(iw, g->zr + i0, p, g->rowlist + g->colptr[c],
+                         g->colptr[c + 1] - g->colptr[c], acc_s, acc_q);
+            dp__add_to(iw, acc_s, g->Sc + j * p + i0);
+            dp__add_to(iw, acc_q, g->SSc + j * p + i0);
+        }
+    }
+    /* Nc[:, j] (one contiguous column, cache-resident) += the indicator rows where j is missing,
+     * upper triangle only; counts are integers, so the order of the increments is immaterial */
+    for (int64_t c = 0; c < m; c++) {
+        int64_t j = g->cidx[c];
+        double *dst = g->Nc + j * p;
+        for (int32_t e = g->colptr[c]; e < g->colptr[c + 1]; e++) {
+            int32_t r = g->rowlist[e];
+            for (int32_t q = g->rowptr[r]; q < g->rowptr[r + 1]; q++) {
+                int32_t a = g->collist[q];
+                if (a > j)
+                    break; /* columns ascend within a row */
+                dst[a] += 1.0;
+            }
+        }
+    }
+    (void) k;
+}
+
 static dp_status dp__process_block(dp_gram *g, dp_error *err) {
     int64_t rows = g->blk_rows;
     if (rows == 0)
         return DP_OK;
     int64_t p = g->p, ld = g->b;
     double *blk = g->blk;
-    int64_t k = 0, m = 0;
-    if (g->mode == DP_GRAM_PAIRWISE) {
+    int64_t k = 0, m = 0, nfull = 0, nnz = 0;
+    bool sparse = false;
+    if (g->mode == DP_GRAM_PAIRWISE && g->blk_miss > 0) {
         DP_TRY(dp__ensure_scratch(g, err));
-        memset(g->rflag, 0, (size_t) rows);
+        int32_t *rcnt = g->rcnt, *rowlist = g->rowlist, *colptr = g->colptr;
+        int64_t *cidx = g->cidx;
+        /* One pass over the columns that have missing values: the pattern W as CSC (block rows
+         * per column), missing counts per row, and missing z -> 0. */
+        memset(rcnt, 0, (size_t) rows * sizeof(int32_t));
+        int32_t e = 0;
         for (int64_t j = 0; j < p; j++) {
-            const double *col = blk + j * ld;
-            int64_t c = 0;
+            if (g->blk_cmiss[j] == 0)
+                continue;
+            double *col = blk + j * ld;
+            cidx[m] = j;
+            colptr[m++] = e;
             for (int64_t t = 0; t < rows; t++)
                 if (isnan(col[t])) {
-                    c++;
-                    g->rflag[t] = 1;
+                    rowlist[e++] = (int32_t) t;
+                    rcnt[t]++;
+                    col[t] = 0.0;
                 }
-            g->cmiss[j] = c;
-            if (c > 0)
-                g->cidx[m++] = j;
         }
-        for (int64_t t = 0; t < rows; t++)
-            if (g->rflag[t])
+        colptr[m] = e;
+        /* A row missing in every column adds exactly 0 to every pair sum (to n, each nmiss and
+         * each Nc alike): leave it out. Partial rows are the ones the mask products need. */
+        for (int64_t t = 0; t < rows; t++) {
+            if (rcnt[t] == p)
+                nfull++;
+            else if (rcnt[t] > 0) {
                 g->ridx[k++] = t;
+                nnz += rcnt[t];
+            }
+        }
+        if (nfull > 0) { /* drop the full rows from the pattern (and columns left empty) */
+            int64_t m2 = 0;
+            int32_t e2 = 0;
+            for (int64_t c = 0; c < m; c++) {
+                int32_t start = e2;
+                for (int32_t q = colptr[c]; q < colptr[c + 1]; q++)
+                    if (rcnt[rowlist[q]] < p)
+                        rowlist[e2++] = rowlist[q];
+                if (e2 > start) {
+                    cidx[m2] = cidx[c];
+                    colptr[m2++] = start;
+                }
+            }
+            m = m2;
+            colptr[m] = e2;
+        }
+        for (int64_t j = 0; j < p; j++)
+            if (g->blk_cmiss[j] > 0) {
+                g->nmiss[j] += g->blk_cmiss[j] - nfull;
+                g->blk_cmiss[j] = 0;
+            }
+        g->blk_miss = 0;
         if (k > 0) {
             DP_TRY(dp__ensure_mask_mats(g, err));
+            sparse = (double) nnz <= DP_GRAM_SPARSE_DENSITY * (double) k * (double) m;
+        }
+        DP_ASSERT(!sparse || nnz < g->nnz_cap);
+        if (k > 0 && sparse) {
+            /* z of all block rows, row-major (16-column tiles keep the reads cache-friendly),
+             * and W as CSR (columns per block row) by transposing the CSC */
+            for (int64_t j0 = 0; j0 < p; j0 += 16) {
+                int64_t j1 = DP_MIN(p, j0 + 16);
+                for (int64_t t = 0; t < rows; t++) {
+                    double *zt = g->zr + t * p;
+                    for (int64_t j = j0; j < j1; j++)
+                        zt[j] = blk[j * ld + t];
+                }
+            }
+            int32_t *rowptr = g->rowptr, *fill = rcnt; /* row counts are no longer needed */
+            memset(rowptr, 0, ((size_t) rows + 1) * sizeof(int32_t));
+            for (int32_t q = 0; q < colptr[m]; q++)
+                rowptr[rowlist[q] + 1]++;
+            for (int64_t t = 0; t < rows; t++)
+                rowptr[t + 1] += rowptr[t];
+            memcpy(fill, rowptr, (size_t) rows * sizeof(int32_t));
+            for (int64_t c = 0; c < m; c++)
+                for (int32_t q = colptr[c]; q < colptr[c + 1]; q++)
+                    g->collist[fill[rowlist[q]]++] = (int32_t) cidx[c];
+        } else if (k > 0) {
             for (int64_t j = 0; j < p; j++) {
                 const double *col = blk + j * ld;
                 double *zr = g->zr + j * k, *z2r = g->z2r + j * k;
                 for (int64_t r = 0; r < k; r++) {
                     double v = col[g->ridx[r]];
-                    v = isnan(v) ? 0.0 : v;
                     zr[r] = v;
                     z2r[r] = v * v;
                 }
             }
-            for (int64_t c = 0; c < m; c++) {
-                double *col = blk + g->cidx[c] * ld;
-                double *wr = g->wr + c * k;
-                for (int64_t r = 0; r < k; r++)
-                    wr[r] = isnan(col[g->ridx[r]]) ? 1.0 : 0.0;
-                for (int64_t t = 0; t < rows; t++)
-                    if (isnan(col[t]))
-                        col[t] = 0.0;
-            }
+            int32_t *rloc = rcnt; /* block row -> partial-row index */
+            for (int64_t r = 0; r < k; r++)
+                rloc[g->ridx[r]] = (int32_t) r;
+            memset(g->wr, 0, (size_t) k * (size_t) m * sizeof(double));
+            for (int64_t c = 0; c < m; c++)
+                for (int32_t q = colptr[c]; q < colptr[c + 1]; q++)
+                    g->wr[c * k + rloc[rowlist[q]]] = 1.0;
         }
-        for (int64_t j = 0; j < p; j++)
-            g->nmiss[j] += g->cmiss[j];
     }
     for (int64_t j = 0; j < p; j++) {
-        const double *col = blk + j * ld;
-        double s = 0, q = 0;
-        for (int64_t t = 0; t < rows; t++) {
-            s += col[t];
-            q += col[t] * col[t];
-        }
+        double s, q;
+        dp__col_sums(rows, blk + j * ld, &s, &q);
         g->zs[j] += s;
         g->zq[j] += q;
     }
-    g->n += rows;
+    g->n += rows - nfull;
+    g->stats.blocks++;
+    g->stats.blocks_with_missing += k > 0;
+    g->stats.blocks_sparse += k > 0 && sparse;
+    g->stats.rows_all_missing += nfull;
     dp_backend *be = g->be;
     DP_TRY(be->syrk_tn(be, p, rows, 1.0, blk, ld, 1.0, g->Q, p, err));
-    if (k > 0)
+    if (k > 0 && sparse)
+        dp__mask_products_sparse(g, k, m);
+    else if (k > 0)
         DP_TRY(dp__mask_products(g, k, m, err));
     g->blk_rows = 0;
     g->blk_index = -1;
@@ -411,9 +621,16 @@ dp_status dp_gram_update_rows(dp_gram *g, const double *x, int64_t ld, int64_t n
             double *dst = g->blk + j * b + g->blk_rows;
             double K = g->K[j];
             double miss = impute ? g->impute[j] - K : NAN;
+            int64_t nm = 0;
             for (int64_t t = 0; t < cnt; t++) {
                 double v = src[t];
-                dst[t] = isfinite(v) ? v - K : miss;
+                bool ok = isfinite(v);
+                dst[t] = ok ? v - K : miss;
+                nm += !ok;
+            }
+            if (!impute && nm > 0) {
+                g->blk_cmiss[j] += nm;
+                g->blk_miss += nm;
             }
         }
         g->blk_rows += cnt;
@@ -468,6 +685,10 @@ dp_status dp_gram_merge(dp_gram *dst, dp_gram *src, dp_error *err) {
         }
     dst->n += src->n;
     dst->rows_seen += src->rows_seen;
+    dst->stats.blocks += src->stats.blocks;
+    dst->stats.blocks_with_missing += src->stats.blocks_with_missing;
+    dst->stats.blocks_sparse += src->stats.blocks_sparse;
+    dst->stats.rows_all_missing += src->stats.rows_all_missing;
     dst->next_row = DP_MAX(dst->next_row, src->next_row);
     return DP_OK;
 }
@@ -573,6 +794,10 @@ dp_status dp_gram_serialize(const dp_gram *g, dp_buf *out, dp_error *err) {
     dp_sw_i64(&w, g->n);
     dp_sw_i64(&w, g->next_row);
     dp_sw_i64(&w, g->rows_seen);
+    dp_sw_i64(&w, g->stats.blocks);
+    dp_sw_i64(&w, g->stats.blocks_with_missing);
+    dp_sw_i64(&w, g->stats.blocks_sparse);
+    dp_sw_i64(&w, g->stats.rows_all_missing);
     dp_sw_f64_array(&w, g->K, pp);
     if (g->mode == DP_GRAM_IMPUTE)
         dp_sw_f64_array(&w, g->impute, pp);
@@ -610,13 +835,13 @@ dp_status dp_gram_deserialize(const void *data, size_t len, dp_backend *backend,
         !dp_sr_i64(&r, &next_row) || !dp_sr_i64(&r, &rows_seen))
         DP_FAIL(err, DP_CORRUPT, "gram accumulator: truncated header");
     if (p < 1 || p > DP_GRAM_MAX_COLS || mode > DP_GRAM_IMPUTE || b < 1 ||
-        b > DP_GRAM_MAX_BLOCK_ROWS || n < 0 || next_row < 0 || rows_seen < n)
+        b > DP_GRAM_MAX_BLOCK_ROWS || b * p > INT32_MAX || n < 0 || next_row < 0 || rows_seen < n)
         DP_FAIL(err, DP_CORRUPT,
                 "gram accumulator: bad header (p=%lld mode=%u block_rows=%lld n=%lld)",
                 (long long) p, mode, (long long) b, (long long) n);
     /* Everything below is at least p vectors and the packed upper Q: check before allocating. */
     size_t pp = (size_t) p;
-    size_t need = (4 * pp + pp * (pp + 1) / 2) * 8 + 1 + 16;
+    size_t need = (4 * pp + pp * (pp + 1) / 2) * 8 + 1 + 16 + 32;
     if (dp_sr_remaining(&r) < need)
         DP_FAIL(err, DP_CORRUPT, "gram accumulator: %zu payload bytes left, p=%lld needs >= %zu",
                 dp_sr_remaining(&r), (long long) p, need);
@@ -624,7 +849,9 @@ dp_status dp_gram_deserialize(const void *data, size_t len, dp_backend *backend,
     g->n = n;
     g->next_row = next_row;
     g->rows_seen = rows_seen;
-    bool ok = dp_sr_f64_array(&r, g->K, pp);
+    bool ok = dp_sr_i64(&r, &g->stats.blocks) && dp_sr_i64(&r, &g->stats.blocks_with_missing) &&
+              dp_sr_i64(&r, &g->stats.blocks_sparse) && dp_sr_i64(&r, &g->stats.rows_all_missing);
+    ok = ok && dp_sr_f64_array(&r, g->K, pp);
     if (g->mode == DP_GRAM_IMPUTE)
         ok = ok && dp_sr_f64_array(&r, g->impute, pp);
     else
@@ -662,9 +889,20 @@ dp_status dp_gram_deserialize(const void *data, size_t len, dp_backend *backend,
                 (long long) blk_index, (long long) blk_rows);
     g->blk_index = blk_rows > 0 ? blk_index : -1;
     g->blk_rows = blk_rows;
-    for (int64_t j = 0; j < p; j++)
+    for (int64_t j = 0; j < p; j++) {
         if (!dp_sr_f64_array(&r, g->blk + j * b, (size_t) blk_rows))
             DP_FAIL(err, DP_CORRUPT, "gram accumulator: pending block truncated");
+        for (int64_t t = 0; t < blk_rows; t++) {
+            double v = g->blk[j * b + t];
+            if (!isfinite(v) && (g->mode == DP_GRAM_IMPUTE || !isnan(v)))
+                DP_FAIL(err, DP_CORRUPT, "gram accumulator: pending value %g in column %lld", v,
+                        (long long) j);
+            if (isnan(v)) {
+                g->blk_cmiss[j]++;
+                g->blk_miss++;
+            }
+        }
+    }
     DP_CHECK(dp_sr_end(&r, err));
     *out = g;
     g = NULL;

@@ -9,8 +9,10 @@
  * and from them the four sums of METHODS §1.4 over the rows where both i and j are present:
  *   S_ij = zs_i - Sc_ij,  SS_ij = zq_i - SSc_ij,  N_ij = n - nmiss_i - nmiss_j + Nc_ij.
  * This complement form lets a block touch only its rows that have a missing value and its
- * columns that have one (W is zero elsewhere): a block without missing values costs one syrk, and
- * a block where few columns are missing costs a syrk plus thin gemms. Then
+ * columns that have one (W is zero elsewhere): a block without missing values costs one syrk, a
+ * block where few columns are missing a syrk plus thin gemms, and a block whose W is at most 10 %
+ * full (scattered missing values) a syrk plus sparse updates costing p per missing value. A row
+ * missing in every column adds nothing to any pair and is skipped. Then
  *   cov_ij = Q_ij - S_ij S_ji / N_ij,  var_i|j = SS_ij - S_ij^2 / N_ij,
  *   r_ij = cov_ij / sqrt(var_i|j var_j|i), clamped to [-1, 1].
  * r_ij is NaN when N_ij < 3 or a variance on the pair's rows is <= DP_GRAM_VAR_RTOL * SS (zero up
@@ -102,6 +104,15 @@ dp_status dp_gram_finalize(dp_gram *g, double *R, dp_error *err) DP_MUST_USE;
 /* Pairwise row counts N_ij (p*p, symmetric) of the rows processed so far (after a flush or
  * finalize; the pending block is not included). */
 dp_status dp_gram_pair_counts(const dp_gram *g, double *N, dp_error *err) DP_MUST_USE;
+
+/* Diagnostics: how the processed blocks were handled. */
+typedef struct dp_gram_stats {
+    int64_t blocks;              /* blocks processed */
+    int64_t blocks_with_missing; /* ... that needed the missing-value products */
+    int64_t blocks_sparse;       /* ... computed the sparse way (W at most 10 % full) */
+    int64_t rows_all_missing;    /* rows missing in every column (they add nothing) */
+} dp_gram_stats;
+void dp_gram_get_stats(const dp_gram *g, dp_gram_stats *out);
 
 /* Rows seen (including the pending block), columns, mode, block rows. */
 int64_t dp_gram_rows(const dp_gram *g);

@@ -147,8 +147,9 @@ static void feed(dp_gram *g, const double *X, int64_t n, int64_t t0, int64_t t1,
     }
 }
 
-static double *run_gram(const double *X, int64_t n, int64_t p, const double *K,
-                        const dp_gram_options *o, int threads, int64_t batch) {
+static double *run_gram_stats(const double *X, int64_t n, int64_t p, const double *K,
+                              const dp_gram_options *o, int threads, int64_t batch,
+                              dp_gram_stats *stats) {
     dp_error err_, *err = &err_;
     dp_backend *be = make_backend(threads);
     dp_gram *g = NULL;
@@ -157,9 +158,16 @@ static double *run_gram(const double *X, int64_t n, int64_t p, const double *K,
     double *R = dp_mallocarray((size_t) (p * p), sizeof(double));
     DP_ASSERT_OK(dp_gram_finalize(g, R, err), err);
     DP_ASSERT_EQ_INT(dp_gram_rows(g), n);
+    if (stats != NULL)
+        dp_gram_get_stats(g, stats);
     dp_gram_free(g);
     dp_backend_free(be);
     return R;
+}
+
+static double *run_gram(const double *X, int64_t n, int64_t p, const double *K,
+                        const dp_gram_options *o, int threads, int64_t batch) {
+    return run_gram_stats(X, n, p, K, o, threads, batch, NULL);
 }
 
 static void assert_matrix_near(const double *A, const double *B, int64_t p, double tol) {
@@ -294,11 +302,11 @@ DP_TEST(gram_impute_mode_matches_reference_on_imputed_data) {
     dp_free(R), dp_free(Rref), dp_free(Xi), dp_free(X);
 }
 
-/* Wide case: p > the 512-column chunk, with only some columns missing in a block, exercises the
- * chunked scatter path of the missing-value products (several chunks, diagonal and off-diagonal
- * chunk pairs of W^T W). */
+/* Wide case: p > the 512-column chunk, with only some columns missing in a block and W dense
+ * enough (30 %) for the gemm path: exercises the chunked scatter of the missing-value products
+ * (several chunks, diagonal and off-diagonal chunk pairs of W^T W). */
 DP_TEST(gram_wide_partial_missing_chunks_match_reference) {
-    const int64_t n = 700, p = 1100;
+    const int64_t n = 600, p = 700;
     dp_rng rng;
     dp_rng_seed(&rng, 77);
     double *X = dp_mallocarray((size_t) (n * p), sizeof(double));
@@ -307,23 +315,28 @@ DP_TEST(gram_wide_partial_missing_chunks_match_reference) {
         for (int64_t j = 0; j < p; j++)
             X[j * n + t] = 0.6 * f + 0.8 * dp_rng_normal(&rng);
     }
-    /* columns 100..1099 (not 0..99) have missing values; rows 0..299 are complete */
+    /* columns 100..699 (not 0..99) have missing values; rows 0..299 are complete */
     for (int64_t j = 100; j < p; j++)
         for (int64_t t = 300; t < n; t++)
-            if (dp_rng_uniform(&rng) < 0.05)
+            if (dp_rng_uniform(&rng) < 0.3)
                 X[j * n + t] = NAN;
     double *K = dp_mallocarray((size_t) p, sizeof(double));
     col_means(X, n, p, K);
     double *Rref = dp_mallocarray((size_t) (p * p), sizeof(double));
     ref_pearson(X, n, p, Rref);
     dp_gram_options o = {DP_GRAM_PAIRWISE, 256, NULL};
-    double *R = run_gram(X, n, p, K, &o, 2, 333);
+    dp_gram_stats st;
+    double *R = run_gram_stats(X, n, p, K, &o, 2, 333, &st);
     assert_matrix_near(R, Rref, p, 1e-10);
+    DP_ASSERT_EQ_INT(st.blocks, 3);
+    DP_ASSERT_EQ_INT(st.blocks_with_missing, 2);
+    DP_ASSERT_EQ_INT(st.blocks_sparse, 0);
     dp_free(R), dp_free(Rref), dp_free(K), dp_free(X);
 }
 
 /* Bit-identical results for batch sizes 1,000 and 65,536 and 1 vs 4 backend threads, on data
- * with complete blocks, blocks where some columns are missing and blocks where all are. */
+ * with complete blocks, blocks where some columns are densely missing (gemm path), blocks with
+ * scattered missing values (sparse path) and rows missing in every column. */
 DP_TEST(gram_bits_independent_of_batch_size_and_threads) {
     const int64_t n = 70000, p = 48;
     dp_rng rng;
@@ -334,9 +347,11 @@ DP_TEST(gram_bits_independent_of_batch_size_and_threads) {
         for (int64_t j = 0; j < p; j++) {
             double u = 0.5 * f + dp_rng_normal(&rng);
             X[j * n + t] = 0.5 + 0.1 * u; /* spearman-like scale */
-            if (t >= 20000 && t < 40000 && j < 10 && dp_rng_uniform(&rng) < 0.1)
+            if (t >= 20000 && t < 40000 && j < 10 && dp_rng_uniform(&rng) < 0.3)
                 X[j * n + t] = NAN;
             if (t >= 40000 && dp_rng_uniform(&rng) < 0.03)
+                X[j * n + t] = NAN;
+            if (t % 997 == 5)
                 X[j * n + t] = NAN;
         }
     }
@@ -344,7 +359,11 @@ DP_TEST(gram_bits_independent_of_batch_size_and_threads) {
     for (int64_t j = 0; j < p; j++)
         K[j] = 0.5;
     dp_gram_options o = {DP_GRAM_PAIRWISE, 0, NULL};
-    double *R1 = run_gram(X, n, p, K, &o, 1, 1000);
+    dp_gram_stats st;
+    double *R1 = run_gram_stats(X, n, p, K, &o, 1, 1000, &st);
+    DP_ASSERT_CMP_INT(st.blocks_sparse, >, 0);
+    DP_ASSERT_CMP_INT(st.blocks_with_missing - st.blocks_sparse, >, 0);
+    DP_ASSERT_EQ_INT(st.rows_all_missing, 71);
     double *R2 = run_gram(X, n, p, K, &o, 4, 65536);
     double *R3 = run_gram(X, n, p, K, &o, 3, 4097);
     DP_ASSERT_MEMEQ(R1, R2, (size_t) (p * p) * sizeof(double));
@@ -511,12 +530,12 @@ DP_TEST(gram_allocation_failures_are_reported) {
     double *X = gen_data(n, p, 51);
     double K[9];
     col_means(X, n, p, K);
-    dp_backend *be = make_backend(1);
     int64_t live0 = dp_alloc_live_bytes();
     for (int64_t fail = 1; fail < 40; fail++) {
         dp_error err_, *err = &err_;
         dp_gram *g = NULL;
         double R[81];
+        dp_backend *be = make_backend(1); /* its scratch is freed with it */
         dp_alloc_fail_after(fail);
         dp_status st = dp_gram_create(p, K, NULL, be, &g, err);
         if (st == DP_OK) {
@@ -527,9 +546,9 @@ DP_TEST(gram_allocation_failures_are_reported) {
         dp_alloc_fail_after(0);
         DP_ASSERT_TRUE(st == DP_OK || st == DP_NOMEM);
         dp_gram_free(g);
+        dp_backend_free(be);
         DP_ASSERT_EQ_INT(dp_alloc_live_bytes(), live0);
     }
-    dp_backend_free(be);
     dp_free(X);
 }
 

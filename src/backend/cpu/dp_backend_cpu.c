@@ -1,11 +1,17 @@
 /* CPU backend: CBLAS (OpenBLAS) when available, else blocked C loops. The built-in kernels exist
  * so that a build without any optional dependency still computes every matrix (slowly).
  *
- * Determinism across thread counts. Every call is cut into output tiles by a rule that depends
- * only on the matrix shape (dp__tiles), never on the number of threads; each tile is one
- * single-threaded BLAS call (or one built-in kernel call), and our own threads only decide which
- * thread runs which tile. The bits of an output element are therefore a function of the shapes
- * and the data alone. OpenBLAS is set to one thread for this reason (its own threading splits
+ * Determinism across thread counts. Every call is cut into tasks by a rule that depends only on
+ * the matrix shapes, never on the number of threads; each task is one single-threaded BLAS call
+ * (or one built-in kernel call), and our own threads only decide which thread runs which task.
+ * The bits of an output element are therefore a function of the shapes and the data alone.
+ * Two decompositions:
+ * - large outputs (both sides > DP_CPU_KSPLIT_MAX_N): output tiles of <= 256 columns/rows
+ *   (dp__tile_width); syrk runs on the upper-triangular tile pairs;
+ * - small outputs with a long k (p ~ 200 Gram blocks): k is cut into up to DP_CPU_KSPLIT_MAX
+ *   chunks of >= DP_CPU_KSPLIT_MIN_K rows, each chunk's product goes to its own buffer, and the
+ *   buffers are added in chunk order (tiling a 200 x 200 output would give tiles too small for
+ *   an efficient kernel). OpenBLAS is set to one thread for this reason (its own threading splits
  * work by thread count, and its edge kernels could then differ per element). The setting is
  * process-wide: other OpenBLAS/LAPACK calls in the process also run single-threaded.
  */
@@ -36,8 +42,16 @@ char *openblas_get_corename(void);
 #define DP_CPU_TILE_SPLIT 4
 #define DP_CPU_TILE_MIN   32
 
+/* k-split regime: outputs up to this size per side ... */
+#define DP_CPU_KSPLIT_MAX_N 512
+/* ... cut k into at most this many chunks of at least this many rows. */
+#define DP_CPU_KSPLIT_MAX   16
+#define DP_CPU_KSPLIT_MIN_K 256
+
 typedef struct dp_cpu_priv {
     int threads;
+    double *scratch; /* k-split partial products, grown on demand */
+    size_t scratch_len;
 } dp_cpu_priv;
 
 static bool dp__fits_int(int64_t v) {
@@ -150,6 +164,8 @@ typedef struct dp_tile_job {
     int64_t tm, tn;  /* tile widths along m and n */
     int64_t ntm, ntn;
     int64_t ntasks;
+    int64_t kchunk;  /* k-split: rows per chunk (0 = tiled job) */
+    double *partial; /* k-split: ntasks buffers of m x n (ld m) */
     double alpha, beta;
     const double *A, *B;
     int64_t lda, ldb;
@@ -158,8 +174,20 @@ typedef struct dp_tile_job {
     atomic_llong next;
 } dp_tile_job;
 
-/* Task index -> tile (I, J). syrk: the upper-triangular tile pairs I <= J in column order. */
+/* Task index -> tile (I, J). syrk: the upper-triangular tile pairs I <= J in column order.
+ * k-split jobs: task = chunk of k, product into its own partial buffer. */
 static void dp__run_task(dp_tile_job *job, int64_t task) {
+    if (job->kchunk > 0) {
+        int64_t k0 = task * job->kchunk;
+        int64_t kk = DP_MIN(job->kchunk, job->k - k0);
+        double *P = job->partial + (size_t) task * (size_t) job->m * (size_t) job->n;
+        if (job->syrk)
+            dp__tile_syrk(job->n, kk, 1.0, job->A + k0, job->lda, 0.0, P, job->m);
+        else
+            dp__tile_gemm(job->m, job->n, kk, 1.0, job->A + k0, job->lda, job->B + k0, job->ldb,
+                          0.0, P, job->m);
+        return;
+    }
     int64_t ti, tj;
     if (job->syrk) {
         tj = 0;
@@ -194,20 +222,59 @@ static void *dp__worker(void *arg) {
     return NULL;
 }
 
+/* Decide the k-split for an m x n output (see the file comment); sets kchunk and ntasks. */
+static void dp__plan_ksplit(dp_tile_job *job) {
+    job->kchunk = 0;
+    if (job->m > DP_CPU_KSPLIT_MAX_N || job->n > DP_CPU_KSPLIT_MAX_N)
+        return;
+    int64_t nch = job->k / DP_CPU_KSPLIT_MIN_K;
+    if (nch > DP_CPU_KSPLIT_MAX)
+        nch = DP_CPU_KSPLIT_MAX;
+    if (nch < 2)
+        return;
+    job->kchunk = (job->k + nch - 1) / nch;
+    job->ntasks = (job->k + job->kchunk - 1) / job->kchunk;
+}
+
 static dp_status dp__run_job(dp_cpu_priv *priv, dp_tile_job *job, dp_error *err) {
+    if (job->kchunk > 0) {
+        size_t need = (size_t) job->ntasks * (size_t) job->m * (size_t) job->n;
+        if (need > priv->scratch_len) {
+            double *s = dp_reallocarray(priv->scratch, need, sizeof(double));
+            if (s == NULL)
+                return dp_error_set(err, DP_NOMEM,
+                                    "CPU backend: out of memory for %zu partial products", need);
+            priv->scratch = s;
+            priv->scratch_len = need;
+        }
+        job->partial = priv->scratch;
+    }
     atomic_init(&job->next, 0);
     int64_t nthreads = DP_MIN((int64_t) priv->threads, job->ntasks);
     pthread_t tids[DP_CPU_MAX_THREADS];
     int64_t started = 0;
     for (int64_t t = 1; t < nthreads; t++) {
         if (pthread_create(&tids[started], NULL, dp__worker, job) != 0)
-            break; /* fewer threads only changes who runs a tile, never its result */
+            break; /* fewer threads only changes who runs a task, never its result */
         started++;
     }
     dp__worker(job);
     for (int64_t t = 0; t < started; t++)
         pthread_join(tids[t], NULL);
-    (void) err;
+    if (job->kchunk > 0) { /* C = alpha * (P_0 + P_1 + ...) + beta * C, chunks in order */
+        size_t mn = (size_t) job->m * (size_t) job->n;
+        for (int64_t j = 0; j < job->n; j++) {
+            int64_t ilim = job->syrk ? j + 1 : job->m;
+            double *c = job->C + j * job->ldc;
+            for (int64_t i = 0; i < ilim; i++) {
+                const double *q = job->partial + j * job->m + i;
+                double s = q[0];
+                for (int64_t t = 1; t < job->ntasks; t++)
+                    s += q[(size_t) t * mn];
+                c[i] = job->alpha * s + (job->beta == 0 ? 0 : job->beta * c[i]);
+            }
+        }
+    }
     return DP_OK;
 }
 
@@ -236,6 +303,7 @@ static dp_status dp__syrk(dp_backend *b, int64_t n, int64_t k, double alpha, con
     job.tm = job.tn = dp__tile_width(n);
     job.ntm = job.ntn = (n + job.tn - 1) / job.tn;
     job.ntasks = job.ntn * (job.ntn + 1) / 2;
+    dp__plan_ksplit(&job);
     return dp__run_job(b->private_data, &job, err);
 }
 
@@ -269,12 +337,16 @@ static dp_status dp__gemm(dp_backend *b, int64_t m, int64_t n, int64_t k, double
     job.ntm = (m + job.tm - 1) / job.tm;
     job.ntn = (n + job.tn - 1) / job.tn;
     job.ntasks = job.ntm * job.ntn;
+    dp__plan_ksplit(&job);
     return dp__run_job(b->private_data, &job, err);
 }
 
 static void dp__release(dp_backend *b) {
     if (b == NULL)
         return;
+    dp_cpu_priv *priv = b->private_data;
+    if (priv != NULL)
+        dp_free(priv->scratch);
     dp_free(b->private_data);
     dp_free(b);
 }
