@@ -271,6 +271,7 @@ int main(int argc, char **argv) {
     }
     printf("# CPU backend: %s\n", dp_backend_cpu_describe());
 #else
+    (void) only_n, (void) only_p, (void) coretypes;
     if (peak_only)
         return 0;
     printf("# CPU backend: %s (no BLAS: reference dsyrk rows are skipped)\n",
