@@ -1,15 +1,15 @@
 /* bench_gram: throughput of the pairwise-complete Gram accumulator (the Pass-2 Spearman scan
  * without I/O and transforms) against a plain dsyrk on the same shapes.
  *
- *   bench_gram [--quick] [--shape 0|1] [--threads N] [--blis PATH/libblis.so.4]
- *              [--coretypes A,B,...]
+ *   bench_gram [--quick] [--shape 0|1] [--miss FRAC] [--threads N]
+ *              [--blis PATH/libblis.so.4] [--coretypes A,B,...]
  *
  * Cases per shape (rows x cols; default 1,000,000 x 200 and 200,000 x 1,500; --quick: / 10):
  *   dsyrk-openblas  one cblas_dsyrk over all rows, OpenBLAS threaded (the machine's peak)
  *   dsyrk-blis      the same through Debian's BLIS (dlopen'ed with RTLD_DEEPBIND), if --blis
  *   backend-syrk    one call of dpipe's CPU backend (fixed tiles, our threads, 1-thread BLAS)
  *   gram-complete   dp_gram fed 65,536-row batches of mid-CDF-like values in (0, 1), finalize
- *   gram-miss5%     the same with 5 % of the values missing at random
+ *   gram-miss5%     the same with 5 % of the values missing at random (--miss FRAC)
  * Columns: wall seconds, CPU seconds (all threads; on a shared machine the fairer comparison),
  * rows/s, GFLOP/s of the backend work (counted by a wrapping backend: syrk n*p^2, gemm 2*m*n*k;
  * the sparse missing-value updates done inside dp_gram are not counted), that work / (n p^2),
@@ -234,11 +234,14 @@ int main(int argc, char **argv) {
     const char *blis = NULL, *coretypes = NULL;
     int64_t only_n = 0, only_p = 0;
     int only_shape = -1;
+    double miss = 0.05;
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--quick") == 0)
             quick = true;
         else if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc)
             threads = atoi(argv[++a]);
+        else if (strcmp(argv[a], "--miss") == 0 && a + 1 < argc)
+            miss = atof(argv[++a]);
         else if (strcmp(argv[a], "--shape") == 0 && a + 1 < argc)
             only_shape = atoi(argv[++a]);
         else if (strcmp(argv[a], "--blis") == 0 && a + 1 < argc)
@@ -334,10 +337,12 @@ int main(int argc, char **argv) {
         dp_rng r;
         dp_rng_seed(&r, 99);
         for (size_t e = 0; e < (size_t) n * (size_t) p; e++)
-            if (dp_rng_uniform(&r) < 0.05)
+            if (dp_rng_uniform(&r) < miss)
                 X[e] = NAN;
         t = run_gram(X, n, p, threads, &flops, C, &bytes);
-        row("gram-miss5%", n, p, threads, t, flops, ref);
+        char mname[64];
+        snprintf(mname, sizeof mname, "gram-miss%g%%", 100 * miss);
+        row(mname, n, p, threads, t, flops, ref);
         printf("# %lld x %lld: accumulator %.1f MiB (estimate %.1f MiB), r(0,1) = %.6f, "
                "peak RSS so far %.2f GiB\n",
                (long long) n, (long long) p, (double) bytes / 1048576.0,

@@ -13,10 +13,13 @@
 /* Narrowest chunk of missing columns handled per gemm when only some columns are missing. */
 #define DP_GRAM_CHUNK_MIN 512
 /* A block's missing-value products go the sparse way when at most this fraction of its W
- * (partial rows x missing columns) is 1: the sparse updates cost p per missing entry at a few
- * operations per cycle, the dense gemms 2 k p m at BLAS speed; 0.1 is below the break-even
- * measured with bench_gram (~0.2-0.3) on AVX-512 and AVX2 kernels. */
-#define DP_GRAM_SPARSE_DENSITY 0.1
+ * (partial rows x missing columns) is 1: the sparse updates cost ~3 p vector-lane operations per
+ * missing value, the dense gemms 4 k p m + k m^2 flops at BLAS speed. Measured crossover with
+ * bench_gram --miss (CPU seconds, AVX-512 OpenBLAS, 2 cores): ~0.2-0.25 at p = 200, ~0.35-0.4 at
+ * p = 1500. Overridable at compile time for such experiments only. */
+#ifndef DP_GRAM_SPARSE_DENSITY
+#define DP_GRAM_SPARSE_DENSITY 0.2
+#endif
 /* Bytes of one slice of the z rows in the sparse path (slice entries x block rows x 8): about
  * half an L2, so that the slice of every row stays cached while all columns sum from it. */
 #define DP_GRAM_SPARSE_SLICE_BYTES (1 << 20)
@@ -48,15 +51,14 @@ struct dp_gram {
     dp_gram_stats stats;
 
     /* scratch for blocks with missing values (lazy) */
-    int64_t chunk;  /* columns per temporary chunk */
-    double *zr;     /* k x p z of the partial rows (dense path; sparse path: row-major) */
-    double *z2r;    /* k x p their squares (dense path) */
-    double *wr;     /* k x m missing indicators of partial rows, missing columns (dense path) */
-    double *tmp;    /* p x max(chunk, 2) */
-    int64_t *ridx;  /* b partial row indices (some but not all values missing) */
-    int64_t *cidx;  /* p missing column indices */
-    int64_t *cmiss; /* p per-column missing counts in the block */
-    int32_t *rcnt;  /* b per-row missing counts in the block */
+    int64_t chunk; /* columns per temporary chunk */
+    double *zr;    /* k x p z of the partial rows (dense path; sparse path: row-major) */
+    double *z2r;   /* k x p their squares (dense path) */
+    double *wr;    /* k x m missing indicators of partial rows, missing columns (dense path) */
+    double *tmp;   /* p x max(chunk, 2) */
+    int64_t *ridx; /* b partial row indices (some but not all values missing) */
+    int64_t *cidx; /* p missing column indices */
+    int32_t *rcnt; /* b per-row missing counts in the block */
     /* sparse pattern of W (see dp__mask_products_sparse); nnz <= density * b * p < nnz_cap */
     int64_t nnz_cap;
     int32_t *colptr, *rowlist; /* CSC: p + 1, b * p (every missing value of a block) */
@@ -108,9 +110,10 @@ size_t dp_gram_sizeof(const dp_gram *g) {
     size_t total = sizeof *g + mat + blk + (size_t) g->p * 8 * 6;
     if (g->Sc != NULL)
         total += 3 * mat;
-    if (g->zr != NULL)
-        total += 3 * blk + (size_t) g->p * (size_t) g->chunk * sizeof(double) + (size_t) g->b * 9 +
-                 (size_t) g->p * 16;
+    if (g->zr != NULL) /* buffers of dp__ensure_scratch */
+        total += 3 * blk + (size_t) g->p * (size_t) DP_MAX(g->chunk, 2) * sizeof(double) +
+                 (size_t) g->b * (8 + 4) + (size_t) g->p * 8 + (size_t) g->nnz_cap * 4 +
+                 (size_t) g->p * (size_t) g->b * 4 + ((size_t) g->p + (size_t) g->b + 2) * 4;
     return total;
 }
 
@@ -134,7 +137,6 @@ void dp_gram_free(dp_gram *g) {
     dp_free(g->tmp);
     dp_free(g->ridx);
     dp_free(g->cidx);
-    dp_free(g->cmiss);
     dp_free(g->rcnt);
     dp_free(g->colptr);
     dp_free(g->rowlist);
@@ -271,20 +273,19 @@ static dp_status dp__ensure_scratch(dp_gram *g, dp_error *err) {
     g->tmp = dp_mallocarray(pp * (size_t) DP_MAX(g->chunk, 2), sizeof(double));
     g->ridx = dp_mallocarray(bb, sizeof(int64_t));
     g->cidx = dp_mallocarray(pp, sizeof(int64_t));
-    g->cmiss = dp_mallocarray(pp, sizeof(int64_t));
     g->rcnt = dp_mallocarray(bb, sizeof(int32_t));
     g->colptr = dp_mallocarray(pp + 1, sizeof(int32_t));
     g->rowlist = dp_mallocarray(pp * bb, sizeof(int32_t));
     g->rowptr = dp_mallocarray(bb + 1, sizeof(int32_t));
     g->collist = dp_mallocarray(nnz, sizeof(int32_t));
     if (g->zr == NULL || g->z2r == NULL || g->wr == NULL || g->tmp == NULL || g->ridx == NULL ||
-        g->cidx == NULL || g->cmiss == NULL || g->rcnt == NULL || g->colptr == NULL ||
-        g->rowlist == NULL || g->rowptr == NULL || g->collist == NULL) {
+        g->cidx == NULL || g->rcnt == NULL || g->colptr == NULL || g->rowlist == NULL ||
+        g->rowptr == NULL || g->collist == NULL) {
         dp_free(g->zr), dp_free(g->z2r), dp_free(g->wr), dp_free(g->tmp);
-        dp_free(g->ridx), dp_free(g->cidx), dp_free(g->cmiss), dp_free(g->rcnt);
+        dp_free(g->ridx), dp_free(g->cidx), dp_free(g->rcnt);
         dp_free(g->colptr), dp_free(g->rowlist), dp_free(g->rowptr), dp_free(g->collist);
         g->zr = g->z2r = g->wr = g->tmp = NULL;
-        g->ridx = g->cidx = g->cmiss = NULL;
+        g->ridx = g->cidx = NULL;
         g->rcnt = g->colptr = g->rowlist = g->rowptr = g->collist = NULL;
         return dp_error_set(err, DP_NOMEM, "gram: out of memory for block scratch");
     }
@@ -342,12 +343,12 @@ static dp_status dp__mask_products(dp_gram *g, int64_t k, int64_t m, dp_error *e
     return DP_OK;
 }
 
-/* out_s[i] = sum over e of z[rows[e]][i], out_q[i] = the same of squares, for i < iw, where
- * z[r] = base + r * ld: the inner loop of the sparse path. Each output is a sum over the rows in
- * list order starting from 0, kept in registers for 8 entries at a time. Written with GCC
- * vector types and cloned for AVX2 because the portable -O2 build does not vectorise it; every
- * lane does the same IEEE operations as the scalar tail (ISO C mode: no FMA contraction), so
- * every clone gives the same bits. */
+/* dst_s[i] += sum over e of z[rows[e]][i], dst_q[i] += the same of squares, for i < iw, where
+ * z[r] = base + r * ld: the inner loop of the sparse path. Each sum runs over the rows in list
+ * order starting from 0, kept in registers for 8 entries at a time, then is added to dst.
+ * Written with GCC vector types and cloned for AVX2 because the portable -O2 build does not
+ * vectorise it; every lane does the same IEEE operations as the scalar tail (ISO C mode: no FMA
+ * contraction), so every clone gives the same bits. */
 typedef double dp_v4d __attribute__((vector_size(32), aligned(8), may_alias));
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -355,7 +356,7 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 static void
 dp__sum_rows(int64_t iw, const double *base, int64_t ld, const int32_t *rows, int32_t nr,
-             double *restrict out_s, double *restrict out_q) {
+             double *restrict dst_s, double *restrict dst_q) {
     int64_t i = 0;
     for (; i + 8 <= iw; i += 8) {
         dp_v4d s0 = {0, 0, 0, 0}, s1 = s0, q0 = s0, q1 = s0;
@@ -367,10 +368,10 @@ dp__sum_rows(int64_t iw, const double *base, int64_t ld, const int32_t *rows, in
             q0 += v0 * v0;
             q1 += v1 * v1;
         }
-        *(dp_v4d *) (out_s + i) = s0;
-        *(dp_v4d *) (out_s + i + 4) = s1;
-        *(dp_v4d *) (out_q + i) = q0;
-        *(dp_v4d *) (out_q + i + 4) = q1;
+        *(dp_v4d *) (dst_s + i) += s0;
+        *(dp_v4d *) (dst_s + i + 4) += s1;
+        *(dp_v4d *) (dst_q + i) += q0;
+        *(dp_v4d *) (dst_q + i + 4) += q1;
     }
     for (; i < iw; i++) {
         double sv = 0, qv = 0;
@@ -379,8 +380,8 @@ dp__sum_rows(int64_t iw, const double *base, int64_t ld, const int32_t *rows, in
             sv += v;
             qv += v * v;
         }
-        out_s[i] = sv;
-        out_q[i] = qv;
+        dst_s[i] += sv;
+        dst_q[i] += qv;
     }
 }
 
@@ -407,14 +408,6 @@ dp__col_sums(int64_t n, const double *restrict x, double *s, double *q) {
     *q = ((q4[0] + q4[1]) + (q4[2] + q4[3])) + qt;
 }
 
-static void dp__add_to(int64_t p, const double *restrict src, double *restrict dst) {
-    int64_t i = 0;
-    for (; i + 4 <= p; i += 4)
-        *(dp_v4d *) (dst + i) += *(const dp_v4d *) (src + i);
-    for (; i < p; i++)
-        dst[i] += src[i];
-}
-
 /* Sparse form of the missing-value products, for blocks whose indicator W (partial rows x
  * missing columns) is at most DP_GRAM_SPARSE_DENSITY full: Sc[:, j] += sum of the z rows where j
  * is missing, SSc likewise with z^2, Nc[a, b] += 1 for each pair of columns missing in a row.
@@ -423,7 +416,6 @@ static void dp__add_to(int64_t p, const double *restrict src, double *restrict d
  * lists, both indexed by block row, built by the caller. */
 static void dp__mask_products_sparse(dp_gram *g, int64_t k, int64_t m) {
     int64_t p = g->p;
-    double *acc_s = g->tmp, *acc_q = g->tmp + p;
     /* Slices of 8..128 entries of every z row: a slice of all the block's rows stays in L2
      * while every missing column sums its rows from it (each entry's sum is in the same order
      * as without slicing, so the slice width does not change any bit). */
@@ -434,9 +426,7 @@ static void dp__mask_products_sparse(dp_gram *g, int64_t k, int64_t m) {
         for (int64_t c = 0; c < m; c++) {
             int64_t j = g->cidx[c];
             dp__sum_rows(iw, g->zr + i0, p, g->rowlist + g->colptr[c],
-                         g->colptr[c + 1] - g->colptr[c], acc_s, acc_q);
-            dp__add_to(iw, acc_s, g->Sc + j * p + i0);
-            dp__add_to(iw, acc_q, g->SSc + j * p + i0);
+                         g->colptr[c + 1] - g->colptr[c], g->Sc + j * p + i0, g->SSc + j * p + i0);
         }
     }
     /* Nc[:, j] (one contiguous column, cache-resident) += the indicator rows where j is missing,

@@ -10,7 +10,7 @@
  *   S_ij = zs_i - Sc_ij,  SS_ij = zq_i - SSc_ij,  N_ij = n - nmiss_i - nmiss_j + Nc_ij.
  * This complement form lets a block touch only its rows that have a missing value and its
  * columns that have one (W is zero elsewhere): a block without missing values costs one syrk, a
- * block where few columns are missing a syrk plus thin gemms, and a block whose W is at most 10 %
+ * block where few columns are missing a syrk plus thin gemms, and a block whose W is at most 20 %
  * full (scattered missing values) a syrk plus sparse updates costing p per missing value. A row
  * missing in every column adds nothing to any pair and is skipped. Then
  *   cov_ij = Q_ij - S_ij S_ji / N_ij,  var_i|j = SS_ij - S_ij^2 / N_ij,
@@ -109,7 +109,7 @@ dp_status dp_gram_pair_counts(const dp_gram *g, double *N, dp_error *err) DP_MUS
 typedef struct dp_gram_stats {
     int64_t blocks;              /* blocks processed */
     int64_t blocks_with_missing; /* ... that needed the missing-value products */
-    int64_t blocks_sparse;       /* ... computed the sparse way (W at most 10 % full) */
+    int64_t blocks_sparse;       /* ... computed the sparse way (W at most 20 % full) */
     int64_t rows_all_missing;    /* rows missing in every column (they add nothing) */
 } dp_gram_stats;
 void dp_gram_get_stats(const dp_gram *g, dp_gram_stats *out);
@@ -127,8 +127,9 @@ dp_status dp_gram_serialize(const dp_gram *g, dp_buf *out, dp_error *err) DP_MUS
 dp_status dp_gram_deserialize(const void *data, size_t len, dp_backend *backend, dp_gram **out,
                               size_t *consumed, dp_error *err) DP_MUST_USE;
 
-/* Upper bound of the bytes an accumulator over p columns uses in the given mode (matrices, block
- * buffers, temporaries), for refusing a run before it starts; SIZE_MAX on overflow. */
+/* Upper bound of the bytes an accumulator over p columns with the default block rows uses in the
+ * given mode (matrices, block buffers, temporaries), for refusing a run before it starts; add
+ * the backend's scratch (CPU: up to 16 x 512^2 doubles for p <= 512); SIZE_MAX on overflow. */
 size_t dp_gram_estimate(int64_t p, dp_gram_missing mode);
 /* Bytes currently held by g. */
 size_t dp_gram_sizeof(const dp_gram *g);

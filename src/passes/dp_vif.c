@@ -270,7 +270,7 @@ dp_status dp_vif_eliminate(const double *R, int64_t p, const dp_vif_options *opt
     int64_t *idx = NULL, *nan_cnt = NULL;
     uint8_t *drop = NULL;
     dp_vif_result_reset(out);
-    dp_vif_options o = {10.0, 1e-10, 64, false};
+    dp_vif_options o = {10.0, 1e-10, 64, true};
     if (opts != NULL) {
         o = *opts;
         if (o.threshold == 0)

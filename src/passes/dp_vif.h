@@ -48,7 +48,8 @@ typedef struct dp_vif_options {
     double threshold;       /* remove while max VIF >= threshold; 0 = default 10; inf = never */
     double tol;             /* collinearity tolerance on 1 - R^2; 0 = default 1e-10 */
     int64_t refactor_every; /* Schur updates between refactorisations; 0 = default 64 */
-    bool record_steps;      /* keep the VIF vector before every threshold removal */
+    bool record_steps;      /* keep the VIF vector before every threshold removal (on when
+                               dp_vif_eliminate gets NULL options) */
 } dp_vif_options;
 
 typedef struct dp_vif_result {

@@ -299,6 +299,25 @@ DP_TEST(gram_impute_mode_matches_reference_on_imputed_data) {
     ref_pearson(Xi, n, p, Rref);
     R = run_gram(X, n, p, K, &o, 1, 5000);
     assert_matrix_near(R, Rref, p, 1e-10);
+    /* impute mode saved mid-block and restored: the same bits */
+    dp_error err_, *err = &err_;
+    dp_backend *be = make_backend(2);
+    dp_gram *g = NULL, *h = NULL;
+    DP_ASSERT_OK(dp_gram_create(p, K, &o, be, &g, err), err);
+    feed(g, X, n, 0, 1234, 100);
+    dp_buf buf;
+    dp_buf_init(&buf);
+    DP_ASSERT_OK(dp_gram_serialize(g, &buf, err), err);
+    DP_ASSERT_OK(dp_gram_deserialize(buf.data, buf.size, be, &h, NULL, err), err);
+    DP_ASSERT_EQ_INT(dp_gram_mode(h), DP_GRAM_IMPUTE);
+    feed(h, X, n, 1234, n, 4000);
+    double *R2 = dp_mallocarray((size_t) (p * p), sizeof(double));
+    DP_ASSERT_OK(dp_gram_finalize(h, R2, err), err);
+    DP_ASSERT_MEMEQ(R, R2, (size_t) (p * p) * sizeof(double));
+    dp_buf_reset(&buf);
+    dp_gram_free(g), dp_gram_free(h);
+    dp_backend_free(be);
+    dp_free(R2);
     dp_free(R), dp_free(Rref), dp_free(Xi), dp_free(X);
 }
 
