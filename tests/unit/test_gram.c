@@ -233,6 +233,46 @@ DP_TEST(backend_cpu_matches_naive_products) {
                 s += (long double) A[i * k + t] * B[j * k + t];
             DP_ASSERT_NEAR(G[j * n + i], (double) (2.0L - s), 1e-12);
         }
+    dp_free(A), dp_free(B), dp_free(C), dp_free(G);
+    /* Small outputs with a long k take the k-split path (chunks reduced in order): still the
+     * naive products, and the same bits for 1 and 3 threads. */
+    const int64_t k2 = 1000, n2 = 50, m2 = 30;
+    A = dp_mallocarray((size_t) (k2 * n2), sizeof(double));
+    B = dp_mallocarray((size_t) (k2 * m2), sizeof(double));
+    C = dp_calloc((size_t) (n2 * n2), sizeof(double));
+    G = dp_calloc((size_t) (n2 * m2), sizeof(double));
+    double *C1 = dp_calloc((size_t) (n2 * n2), sizeof(double));
+    double *G1 = dp_calloc((size_t) (n2 * m2), sizeof(double));
+    for (int64_t e = 0; e < k2 * n2; e++)
+        A[e] = dp_rng_normal(&rng);
+    for (int64_t e = 0; e < k2 * m2; e++)
+        B[e] = dp_rng_normal(&rng);
+    dp_backend *be1 = make_backend(1);
+    for (int64_t e = 0; e < n2 * n2; e++)
+        C[e] = C1[e] = 3.0;
+    DP_ASSERT_OK(be->syrk_tn(be, n2, k2, 1.0, A, k2, 1.0, C, n2, err), err);
+    DP_ASSERT_OK(be1->syrk_tn(be1, n2, k2, 1.0, A, k2, 1.0, C1, n2, err), err);
+    DP_ASSERT_OK(be->gemm_tn(be, n2, m2, k2, 0.5, A, k2, B, k2, 0.0, G, n2, err), err);
+    DP_ASSERT_OK(be1->gemm_tn(be1, n2, m2, k2, 0.5, A, k2, B, k2, 0.0, G1, n2, err), err);
+    DP_ASSERT_MEMEQ(C, C1, (size_t) (n2 * n2) * sizeof(double));
+    DP_ASSERT_MEMEQ(G, G1, (size_t) (n2 * m2) * sizeof(double));
+    /* 1000-term sums of N(0,1) products: |error| ~ sqrt(k) * eps * |terms| << 1e-11 */
+    for (int64_t j = 0; j < n2; j++)
+        for (int64_t i = 0; i <= j; i++) {
+            long double s = 0;
+            for (int64_t t = 0; t < k2; t++)
+                s += (long double) A[i * k2 + t] * A[j * k2 + t];
+            DP_ASSERT_NEAR(C[j * n2 + i], (double) (s + 3.0L), 1e-11);
+        }
+    for (int64_t j = 0; j < m2; j++)
+        for (int64_t i = 0; i < n2; i++) {
+            long double s = 0;
+            for (int64_t t = 0; t < k2; t++)
+                s += (long double) A[i * k2 + t] * B[j * k2 + t];
+            DP_ASSERT_NEAR(G[j * n2 + i], (double) (0.5L * s), 1e-11);
+        }
+    dp_backend_free(be1);
+    dp_free(C1), dp_free(G1);
     /* Dimensions beyond int are refused, not truncated. */
     DP_ASSERT_STATUS(be->syrk_tn(be, (int64_t) 1 << 32, 1, 1.0, A, 1, 0.0, C, 1, err), DP_LIMIT);
     dp_backend_free(be);
