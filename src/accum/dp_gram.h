@@ -50,7 +50,9 @@
 #include "util/dp_buf.h"
 
 /* Relative threshold under which a pair variance counts as zero (see above): the worst-case
- * rounding of the blocked sums is ~(block_rows + n/block_rows) * 1.1e-16, < 1e-11 for n <= 1e9. */
+ * rounding of the blocked sums is ~(block_rows + n/block_rows) * 1.1e-16, < 3e-11 for n <= 1e9
+ * (block_rows 4096). Below it a variance cannot be told from rounding; above it a real one needs
+ * the pilot centre within ~1e5 standard deviations of the pair's mean. */
 #define DP_GRAM_VAR_RTOL 1e-10
 /* Largest p accepted (p^2 doubles per matrix; 4 matrices at 2^16 columns are 128 GiB). */
 #define DP_GRAM_MAX_COLS ((int64_t) 1 << 16)
