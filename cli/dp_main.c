@@ -310,6 +310,45 @@ static int cmd_stats(int argc, char **argv) {
     return rc;
 }
 
+/* ---- run ---------------------------------------------------------------------------------- */
+
+static int cmd_run(int argc, char **argv) {
+    dp_cli_cmd cmd = {
+        "run",
+        "dpipe run [options] INPUT... --output-dir DIR",
+        "The whole pipeline: pass 0 (per-file sample, with --sample-per-file), pass 1 (column\n"
+        "statistics and filters), pass 2 (rank correlation and redundancy clusters), pass 3\n"
+        "(iterative VIF), pass 4 (HSIC/RDC nonlinear dependence and clusters), then the final\n"
+        "descriptor list and the map of alternatives. Everything goes to DIR; rerunning the same\n"
+        "command reuses finished passes and resumes an interrupted scan; a changed setting reruns\n"
+        "the passes it affects. INPUT: Parquet files, directories or glob patterns.",
+        DP_PASS_INPUT | DP_PASS0 | DP_PASS1 | DP_PASS2 | DP_PASS3 | DP_PASS4 | DP_PASS_FINAL,
+        "output-dir,batch-rows,threads,max-memory-gb,gpu,gpu-id,max-gpu-memory-gb,precision,"
+        "checkpoint,checkpoint-interval,force-recompute,verify-crc,log-format,"
+        "file-independent-sampling",
+        NULL,
+        0,
+        NULL,
+        NULL};
+    dp_config *cfg = NULL;
+    dp_error err = {0};
+    dp_status st = dp_config_create(&cfg, &err);
+    if (st != DP_OK)
+        return dp_cli_fail("run", st, &err);
+    dp_cli_parser p;
+    int rc = dp_cli_parse_config(&cmd, argc, argv, cfg, &p);
+    if (rc == -1) {
+        rc = 0;
+    } else if (rc == 0) {
+        st = dp_cmd_run((const char *const *) p.positional, p.n_positional, cfg, &err);
+        if (st != DP_OK)
+            rc = dp_cli_fail("run", st, &err);
+    }
+    dp_cli_free(&p);
+    dp_config_free(cfg);
+    return rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -322,6 +361,8 @@ static const dp__command commands[] = {
     {"inspect", cmd_inspect,
      "show the schema, row groups, encodings and statistics of Parquet files"},
     {"cat", cmd_cat, "print a Parquet file's values as TSV"},
+    {"run", cmd_run,
+     "the whole pipeline: passes 0-4 and the final descriptors, in a run directory"},
     {"stats", cmd_stats, "pass 1: per-column statistics and filter decisions"},
     {"bench", cmd_bench, "measure decode throughput ('dpipe bench scan INPUT...')"},
     {"sample", dp_cli_cmd_sample, "draw K rows per file into one Parquet file (all columns)"},

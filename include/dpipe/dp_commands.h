@@ -52,6 +52,13 @@ typedef struct dp_stats_options {
 dp_status dp_cmd_stats(const char *const *inputs, int n_inputs, const struct dp_config *cfg,
                        const dp_stats_options *opts, FILE *out, dp_error *err);
 
+/* `dpipe run INPUT... --output-dir DIR`: the whole pipeline (pass 0 with --sample-per-file, passes
+ * 1-4, final) in a run directory with a manifest, checkpoints and the outputs listed in
+ * docs/formats.md. Finished passes are reused when nothing they depend on changed; interrupted
+ * scans resume. DP_INTERRUPTED after SIGINT/SIGTERM (state saved). */
+dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_config *cfg,
+                     dp_error *err);
+
 /* `dpipe bench scan INPUT...`: decode every numeric column (or those selected) with a full scan
  * and report throughput: rows, seconds, rows/s, compressed MB/s, decoded MB/s, peak RSS, and a
  * checksum of the values (so the work cannot be optimised away and two runs can be compared). */
