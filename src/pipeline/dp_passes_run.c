@@ -315,15 +315,15 @@ static dp_status dp__p4_load(void *ctx, const uint8_t *data, size_t len, dp_erro
 }
 
 dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *const *names,
-                          int64_t n, const dp__models *models, const dp__ckpt *ck,
-                          dp_nonlinear_result *res, int64_t *rows_used, dp_error *err) {
+                          int64_t n, const dp__models *models, double w_hsic, double w_rdc,
+                          const dp__ckpt *ck, dp_nonlinear_result *res, int64_t *rows_used,
+                          dp_error *err) {
     dp_status st = DP_OK;
     const dp_config *cfg = env->cfg;
     dp__p4ctx k = {0};
     int32_t *cols = NULL;
     k.env = env;
     k.n = n;
-    double w_hsic = dp_config_double(cfg, "w-hsic"), w_rdc = dp_config_double(cfg, "w-rdc");
     if (!(w_hsic + w_rdc > 0))
         return dp_error_set(err, DP_INVALID_ARG, "--w-hsic and --w-rdc are both 0");
     dp_featgram_config fc;

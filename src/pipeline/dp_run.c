@@ -715,8 +715,9 @@ static dp_status dp__pass4(dp__run *r, dp_error *err) {
     if (n >= 2) {
         char ckbuf[4096];
         dp__ckpt ck = dp__ck(r, DP__P4, ckbuf, sizeof ckbuf);
-        DP_CHECK(dp__p4_measures(&r->env, r->ds, (const char *const *) nm.v, n, &models, &ck, &res,
-                                 &rows_used, err));
+        DP_CHECK(dp__p4_measures(&r->env, r->ds, (const char *const *) nm.v, n, &models,
+                                 dp_config_double(r->cfg, "w-hsic"),
+                                 dp_config_double(r->cfg, "w-rdc"), &ck, &res, &rows_used, err));
         hsic = res.hsic;
         rdc = res.rdc;
         S = res.sim;
