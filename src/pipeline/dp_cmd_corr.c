@@ -69,6 +69,7 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
                 "--vif needs a correlation method (pearson, spearman, "
                 "gaussian), not %s",
                 method);
+    DP_CHECK(dp__check_settings(cfg, nonlinear ? DP_PASS4 : DP_PASS2, err));
     DP_CHECK(dp__inputs_open(cfg, inputs, n_inputs, &in, err));
     DP_CHECK(dp__env_open(&env, cfg, err));
     p1 = dp_calloc((size_t) in.sel.n, sizeof *p1);

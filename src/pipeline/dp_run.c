@@ -858,6 +858,7 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
     if (mkdir(r->dir, 0777) != 0 && errno != EEXIST)
         return dp_error_set(err, DP_IO, "%s: cannot create the run directory: %s", r->dir,
                             strerror(errno));
+    DP_TRY(dp__check_settings(cfg, 0xffffffffu, err));
     DP_TRY(dp__lock(r, err));
     dp__interrupt_install();
     DP_CHECK(dp__inputs_open(cfg, inputs, n_inputs, &r->in, err));
