@@ -811,7 +811,7 @@ static dp_status dp__do_pass(dp__run *r, dp__pass_id id, dp__pass_fn fn, const d
         p->reused = true;
         dp_log_info("%s: reusing earlier results (settings and inputs unchanged)",
                     dp__pass_names[id]);
-        return DP_OK;
+        return dp__write_manifest(r, err);
     }
     p->reused = false;
     p->n_out = 0;
