@@ -824,7 +824,7 @@ static dp_status dp__do_pass(dp__run *r, dp__pass_id id, dp__pass_fn fn, const d
 static void dp__summary(dp__run *r) {
     int64_t initial = r->in.sel.n;
     dp_log_info("summary:");
-    dp_log_info("  %-22s %8lld", "initial descriptors", (long long) initial);
+    dp_log_info("  %-26s %8lld", "initial descriptors", (long long) initial);
     int64_t prev = initial;
     const char *labels[] = {"", "after pass 1 (filters)", "after pass 2 (correlation)",
                             "after pass 3 (VIF)", "after pass 4 (nonlinear)"};
