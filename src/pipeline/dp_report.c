@@ -1011,7 +1011,8 @@ static dp_status dp__heatmap(dp__rep *r, const char *title, const double *a, int
                      r->png ? "" : " (SVG with a small pixel budget: this dpipe was built "
                                    "without libpng)");
     if (o->nb > 0)
-        dp__h_printf(h, " Boxes: the %lld clusters with more than one member.", (long long) o->nb);
+        dp__h_printf(h, " Boxes: %lld cluster%s with more than one member.", (long long) o->nb,
+                     o->nb == 1 ? "" : "s");
     dp__h_raw(h, " Hover for names.</figcaption></figure>\n");
 cleanup:
     dp_free(pooled);
@@ -1218,7 +1219,8 @@ static void dp__pass3(dp__rep *r) {
                          dp__ax_px(&c.y, isfinite(v) ? v : hi));
         }
         dp__h_raw(h, "\"/>");
-        for (size_t k = 0; k < ns; k++) {
+        /* Markers (with the removed name on hover) while they stay apart. */
+        for (size_t k = 0; k < ns && ns <= 150; k++) {
             double v = dp__jnum(&steps->items[k]);
             bool inf = steps->items[k].type != DP_JSON_NUMBER;
             if (!(v > 0) && !inf)
@@ -1442,7 +1444,7 @@ static dp_status dp__scatter(dp__rep *r, const dp__scat *s, dp_error *err) {
     dp__h_printf(h, " (S = %.3g&middot;HSIC + %.3g&middot;RDC at or above the threshold; %lld "
                     "pairs)",
                  s->wh, s->wr, (long long) linked_n);
-    dp__swatch(h, dp__c_kept, "other pair");
+    dp__swatch(h, dp__c_kept, all ? "other pair" : "unlinked pair far above the diagonal");
     if (!all) {
         dp__swatch(h, "#23304a", "density of all pairs (darker: more, log scale)");
         dp__h_printf(h, ". With more than %d pairs the points drawn are the notable ones: pairs "
@@ -1629,7 +1631,8 @@ static void dp__alternatives(dp__rep *r) {
                     "pass-2 cluster member (similarity |" DP__RHO "|), a VIF heir (similarity: the heir's "
                     "R\xc2\xb2 drop) or a pass-4 cluster member (similarity S). "
                     "<i>via</i> names the descriptor it was linked to directly. Type to filter "
-                    "by any name; rows matched through an alternative open.</p>\n",
+                    "by any name; rows matched through an alternative open (a link to "
+                    "report.html#filter=NAME opens the page filtered).</p>\n",
                  d->n);
     dp__h_raw(h, "<p><input type=\"search\" id=\"alt-search\" placeholder=\"filter by descriptor "
                  "name\xe2\x80\xa6\" aria-label=\"filter by descriptor name\" autocomplete=\"off\"> "
@@ -1878,6 +1881,8 @@ static const char *const dp__js[] = {
     " var el=document.createElement('pre');el.id='selftest-result';el.textContent=(ok?"
     "'SELFTEST PASS':'SELFTEST FAIL')+' rows='+rows.length+' images='+imgs.length+' query='+JSON"
     ".stringify(t)+(out.length?'\\n'+out.join('\\n'):'');document.body.appendChild(el);}\n",
+    "if(box&&location.hash.indexOf('#filter=')===0){try{box.value=decodeURIComponent(location."
+    "hash.slice(8));}catch(x){}filter();}\n",
     "if(location.hash==='#selftest'){if(document.readyState==='complete')selftest();else window"
     ".addEventListener('load',selftest);}\n",
     "})();\n"};
