@@ -15,8 +15,11 @@
 
 /* Five samples of matplotlib's viridis at t = 0, 1/4, 1/2, 3/4, 1 (sRGB); the rest is
  * interpolation in OKLab, whose lightness axis is perceptually uniform. */
-static const uint8_t dp__anchor[5][3] = {
-    {0x44, 0x01, 0x54}, {0x3b, 0x52, 0x8b}, {0x21, 0x91, 0x8c}, {0x5e, 0xc9, 0x62}, {0xfd, 0xe7, 0x25}};
+static const uint8_t dp__anchor[5][3] = {{0x44, 0x01, 0x54},
+                                         {0x3b, 0x52, 0x8b},
+                                         {0x21, 0x91, 0x8c},
+                                         {0x5e, 0xc9, 0x62},
+                                         {0xfd, 0xe7, 0x25}};
 
 static double dp__srgb_to_linear(double c) {
     return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
@@ -195,8 +198,7 @@ bool dp__png_available(void) {
     return true;
 }
 
-dp_status dp__png_encode_rgb(const uint8_t *rgb, int32_t w, int32_t h, dp_buf *out,
-                             dp_error *err) {
+dp_status dp__png_encode_rgb(const uint8_t *rgb, int32_t w, int32_t h, dp_buf *out, dp_error *err) {
     if (w < 1 || h < 1 || w > DP_PNG_MAX_SIDE || h > DP_PNG_MAX_SIDE)
         return dp_error_set(err, DP_INVALID_ARG, "PNG: image of %d x %d pixels (sides 1..%d)",
                             (int) w, (int) h, DP_PNG_MAX_SIDE);
@@ -238,8 +240,7 @@ bool dp__png_available(void) {
     return false;
 }
 
-dp_status dp__png_encode_rgb(const uint8_t *rgb, int32_t w, int32_t h, dp_buf *out,
-                             dp_error *err) {
+dp_status dp__png_encode_rgb(const uint8_t *rgb, int32_t w, int32_t h, dp_buf *out, dp_error *err) {
     (void) rgb;
     (void) out;
     return dp_error_set(err, DP_UNSUPPORTED,

@@ -25,8 +25,8 @@
 #define DP__TEXT_MAX ((size_t) 1 << 30)
 /* Heatmap side in pixels: above it the matrix is max-pooled. 600 fits a laptop screen beside
  * nothing; the pass-4 pair sits side by side at 460 each. */
-#define DP__HM_P2  600
-#define DP__HM_P4  460
+#define DP__HM_P2 600
+#define DP__HM_P4 460
 /* Without libpng: SVG rectangles, at most this many per side (keeps each under ~1 MB). */
 #define DP__HM_SVG 120
 /* Scatter: every pair drawn when there are at most this many; else a density of all pairs and
@@ -239,7 +239,8 @@ static const char *dp__cfg(const dp__rep *r, const char *key) {
     /* Fall back on the manifest's per-pass settings. */
     const dp_json *passes = dp_json_get(r->manifest, "passes");
     for (size_t k = 0; passes != NULL && passes->type == DP_JSON_OBJECT && k < passes->n; k++) {
-        const char *v = dp_json_string(dp_json_get(dp_json_get(&passes->items[k], "settings"), key));
+        const char *v =
+            dp_json_string(dp_json_get(dp_json_get(&passes->items[k], "settings"), key));
         if (v != NULL)
             return v;
     }
@@ -468,10 +469,11 @@ static void dp__header(dp__rep *r) {
         dp__h_printf(h, " &middot; %lld descriptors &rarr; %lld final (%.1f %% fewer)",
                      (long long) c[0], (long long) c[4],
                      c[0] > 0 ? 100.0 * (double) (c[0] - c[4]) / (double) c[0] : 0.0);
-    dp__h_raw(h, "</p></header>\n<nav><a href=\"#funnel\">Funnel</a><a href=\"#pass1\">Pass 1</a>"
-                 "<a href=\"#pass2\">Pass 2</a><a href=\"#pass3\">Pass 3</a><a href=\"#pass4\">Pass "
-                 "4</a><a href=\"#alternatives\">Alternatives</a><a href=\"#facts\">Run "
-                 "facts</a></nav>\n<main>\n");
+    dp__h_raw(h,
+              "</p></header>\n<nav><a href=\"#funnel\">Funnel</a><a href=\"#pass1\">Pass 1</a>"
+              "<a href=\"#pass2\">Pass 2</a><a href=\"#pass3\">Pass 3</a><a href=\"#pass4\">Pass "
+              "4</a><a href=\"#alternatives\">Alternatives</a><a href=\"#facts\">Run "
+              "facts</a></nav>\n<main>\n");
 }
 
 static void dp__notes(dp__rep *r) {
@@ -535,12 +537,18 @@ static void dp__funnel(dp__rep *r) {
         if (!r->p1[i].kept)
             dp__reason_add(why[1], &nwhy[1], 8, dp__p1_reason_label(r->p1[i].reason), 1);
     char lab[64];
-    snprintf(lab, sizeof lab, "redundant, |" DP__RHO "| \xe2\x89\xa5 %.4g",
-             dp__jnum_at(r->p2, "threshold"));
+    double t2 = dp__jnum_at(r->p2, "threshold"), t4 = dp__jnum_at(r->p4, "threshold");
+    if (isnan(t2))
+        t2 = dp__cfg_num(r, "spearman-threshold");
+    if (isnan(t4))
+        t4 = dp__cfg_num(r, "nonlinear-threshold");
+    snprintf(lab, sizeof lab, "redundant, |" DP__RHO "| \xe2\x89\xa5 %.4g", t2);
     if (c[1] >= 0 && c[2] >= 0 && c[1] > c[2])
         dp__reason_add(why[2], &nwhy[2], 8, lab, c[1] - c[2]);
     const dp_json *rem = dp_json_get(r->p3, "removed");
     double vthr = dp__jnum_at(r->p3, "threshold");
+    if (isnan(vthr))
+        vthr = dp__cfg_num(r, "vif-threshold");
     for (size_t k = 0; rem != NULL && rem->type == DP_JSON_ARRAY && k < rem->n; k++) {
         const char *rs = dp_json_string(dp_json_get(&rem->items[k], "reason"));
         if (rs != NULL && strcmp(rs, "threshold") == 0) {
@@ -550,8 +558,7 @@ static void dp__funnel(dp__rep *r) {
             dp__reason_add(why[3], &nwhy[3], 8, rs != NULL ? rs : "other", 1);
         }
     }
-    snprintf(lab, sizeof lab, "nonlinear cluster, S \xe2\x89\xa5 %.4g",
-             dp__jnum_at(r->p4, "threshold"));
+    snprintf(lab, sizeof lab, "nonlinear cluster, S \xe2\x89\xa5 %.4g", t4);
     if (c[3] >= 0 && c[4] >= 0 && c[3] > c[4])
         dp__reason_add(why[4], &nwhy[4], 8, lab, c[3] - c[4]);
 
@@ -575,13 +582,15 @@ static void dp__funnel(dp__rep *r) {
             continue;
         }
         double wk = (double) c[k] * scale;
-        dp__h_printf(h, "<rect x=\"%d\" y=\"%.0f\" width=\"%.1f\" height=\"26\" fill=\"%s\">"
-                        "<title>%lld descriptors</title></rect>",
+        dp__h_printf(h,
+                     "<rect x=\"%d\" y=\"%.0f\" width=\"%.1f\" height=\"26\" fill=\"%s\">"
+                     "<title>%lld descriptors</title></rect>",
                      x0, y + 4, wk, dp__c_kept, (long long) c[k]);
         int64_t prev = k > 0 ? c[k - 1] : -1;
         if (prev > c[k]) {
-            dp__h_printf(h, "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"26\" fill=\"%s\" "
-                            "fill-opacity=\"0.75\"><title>%lld removed</title></rect>",
+            dp__h_printf(h,
+                         "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"26\" fill=\"%s\" "
+                         "fill-opacity=\"0.75\"><title>%lld removed</title></rect>",
                          x0 + wk, y + 4, (double) (prev - c[k]) * scale, dp__c_removed,
                          (long long) (prev - c[k]));
         }
@@ -625,14 +634,17 @@ static void dp__histogram(dp__html *h, const double *edges, int nb, const int64_
         double y0 = dp__ax_px(&c.y, 0), yk = dp__ax_px(&c.y, (double) kept[b]),
                yt = dp__ax_px(&c.y, (double) (kept[b] + removed[b]));
         if (kept[b] > 0)
-            dp__h_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
+            dp__h_printf(h,
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
                          x0, yk, x1 - x0, y0 - yk, dp__c_kept);
         if (removed[b] > 0)
-            dp__h_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
+            dp__h_printf(h,
+                         "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>",
                          x0, yt, x1 - x0, yk - yt, dp__c_removed);
         if (kept[b] + removed[b] > 0) {
-            dp__h_printf(h, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\">"
-                            "%lld</text>",
+            dp__h_printf(h,
+                         "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"9\">"
+                         "%lld</text>",
                          (x0 + x1) / 2, yt - 2, (long long) (kept[b] + removed[b]));
         }
     }
@@ -739,8 +751,9 @@ static void dp__pass1(dp__rep *r) {
     dp__h_printf(h, "<figcaption>Normalised variance (variance / squared range, as set by "
                     "range-mode = ");
     dp__h_text(h, dp__cfg(r, "range-mode") != NULL ? dp__cfg(r, "range-mode") : "?");
-    dp__h_printf(h, "), 4 bins per decade. Not shown: %lld with variance 0 (%lld kept), %lld "
-                    "undefined.",
+    dp__h_printf(h,
+                 "), 4 bins per decade. Not shown: %lld with variance 0 (%lld kept), %lld "
+                 "undefined.",
                  (long long) (zero_k + zero_r), (long long) zero_k, (long long) undef);
     if (clamped_lo > 0)
         dp__h_printf(h, " %lld below 1e%d are counted in the first bin.", (long long) clamped_lo,
@@ -793,8 +806,8 @@ static dp_status dp__order_build(const dp_json *cl_json, const char **names, int
     urep = dp_mallocarray(nn, sizeof *urep);
     members = dp_mallocarray(nn, sizeof *members);
     placed = dp_calloc(nn, 1);
-    if (o->order == NULL || o->blo == NULL || o->bhi == NULL || unit_of == NULL ||
-        ustart == NULL || ulen == NULL || urep == NULL || members == NULL || placed == NULL)
+    if (o->order == NULL || o->blo == NULL || o->bhi == NULL || unit_of == NULL || ustart == NULL ||
+        ulen == NULL || urep == NULL || members == NULL || placed == NULL)
         DP_CHECK(DP_NOMEM);
     DP_CHECK(dp__index_build(&idx, names, n));
     for (int64_t i = 0; i < n; i++)
@@ -886,23 +899,27 @@ static void dp__names_json(dp__html *h, const char *id, const char **names, cons
 static void dp__legend(dp__rep *r, const char *label) {
     dp__html *h = &r->h;
     const int w = 300, x0 = 10, bw = 260;
-    dp__h_printf(h, "<svg class=\"chart\" viewBox=\"0 0 %d 58\" width=\"%d\" height=\"58\" "
-                    "role=\"img\" aria-label=\"colour scale\">",
+    dp__h_printf(h,
+                 "<svg class=\"chart\" viewBox=\"0 0 %d 58\" width=\"%d\" height=\"58\" "
+                 "role=\"img\" aria-label=\"colour scale\">",
                  w + 80, w + 80);
     for (int k = 0; k < 64; k++) {
         const uint8_t *c = r->lut[(k * 255) / 63];
-        dp__h_printf(h, "<rect x=\"%.2f\" y=\"6\" width=\"%.2f\" height=\"16\" "
-                        "fill=\"#%02x%02x%02x\"/>",
+        dp__h_printf(h,
+                     "<rect x=\"%.2f\" y=\"6\" width=\"%.2f\" height=\"16\" "
+                     "fill=\"#%02x%02x%02x\"/>",
                      x0 + k * bw / 64.0, bw / 64.0 + 0.3, c[0], c[1], c[2]);
     }
     for (int k = 0; k <= 4; k++) {
         double x = x0 + k * bw / 4.0;
-        dp__h_printf(h, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"22\" y2=\"27\" stroke=\"#333\"/>"
-                        "<text x=\"%.1f\" y=\"38\" text-anchor=\"middle\">%.2g</text>",
+        dp__h_printf(h,
+                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"22\" y2=\"27\" stroke=\"#333\"/>"
+                     "<text x=\"%.1f\" y=\"38\" text-anchor=\"middle\">%.2g</text>",
                      x, x, x, k / 4.0);
     }
-    dp__h_printf(h, "<rect x=\"%d\" y=\"6\" width=\"16\" height=\"16\" fill=\"#%02x%02x%02x\" "
-                    "stroke=\"#555\"/><text x=\"%d\" y=\"38\">no data</text>",
+    dp__h_printf(h,
+                 "<rect x=\"%d\" y=\"6\" width=\"16\" height=\"16\" fill=\"#%02x%02x%02x\" "
+                 "stroke=\"#555\"/><text x=\"%d\" y=\"38\">no data</text>",
                  x0 + bw + 20, DP_COLORMAP_NAN_R, DP_COLORMAP_NAN_G, DP_COLORMAP_NAN_B,
                  x0 + bw + 10);
     dp__h_printf(h, "<text x=\"%d\" y=\"53\" class=\"title\">", x0);
@@ -913,8 +930,7 @@ static void dp__legend(dp__rep *r, const char *label) {
 /* One heatmap figure: the image (PNG, or SVG rectangles without libpng), cluster boxes on top,
  * and a caption that states the downsampling. */
 static dp_status dp__heatmap(dp__rep *r, const char *title, const double *a, int64_t n,
-                             const dp__order *o, const char *names_id, int target,
-                             dp_error *err) {
+                             const dp__order *o, const char *names_id, int target, dp_error *err) {
     dp__html *h = &r->h;
     dp_status st = DP_OK;
     double *pooled = NULL;
@@ -935,8 +951,9 @@ static dp_status dp__heatmap(dp__rep *r, const char *title, const double *a, int
     /* Shown at an integer multiple of its pixels (crisp), about `target` wide. */
     int64_t mult = m < target ? target / m : 1;
     int64_t disp = m * (mult > 0 ? mult : 1);
-    dp__h_printf(h, "<figure class=\"hm\" style=\"max-width:%lldpx\"><div class=\"hmwrap\" "
-                    "data-names=\"",
+    dp__h_printf(h,
+                 "<figure class=\"hm\" style=\"max-width:%lldpx\"><div class=\"hmwrap\" "
+                 "data-names=\"",
                  (long long) (disp > 300 ? disp : 300));
     dp__h_text(h, names_id);
     dp__h_printf(h, "\" data-f=\"%lld\">", (long long) f);
@@ -950,9 +967,10 @@ static dp_status dp__heatmap(dp__rep *r, const char *title, const double *a, int
         dp__h_raw(h, "\">");
     } else {
         /* Runs of equal colour (quantised to 64 levels) merged into one rectangle. */
-        dp__h_printf(h, "<svg class=\"hmsvg\" viewBox=\"0 0 %lld %lld\" width=\"%lld\" "
-                        "height=\"%lld\" shape-rendering=\"crispEdges\" role=\"img\" "
-                        "aria-label=\"",
+        dp__h_printf(h,
+                     "<svg class=\"hmsvg\" viewBox=\"0 0 %lld %lld\" width=\"%lld\" "
+                     "height=\"%lld\" shape-rendering=\"crispEdges\" role=\"img\" "
+                     "aria-label=\"",
                      (long long) m, (long long) m, (long long) disp, (long long) disp);
         dp__h_text(h, title);
         dp__h_raw(h, "\">");
@@ -970,8 +988,9 @@ static dp_status dp__heatmap(dp__rep *r, const char *title, const double *a, int
                 }
                 uint8_t c[3];
                 dp__colormap(q < 0 ? NAN : q / 63.0, c);
-                dp__h_printf(h, "<rect x=\"%lld\" y=\"%lld\" width=\"%lld\" height=\"1\" "
-                                "fill=\"#%02x%02x%02x\"/>",
+                dp__h_printf(h,
+                             "<rect x=\"%lld\" y=\"%lld\" width=\"%lld\" height=\"1\" "
+                             "fill=\"#%02x%02x%02x\"/>",
                              (long long) x, (long long) y, (long long) (x1 - x), c[0], c[1], c[2]);
                 x = x1;
             }
@@ -979,16 +998,19 @@ static dp_status dp__heatmap(dp__rep *r, const char *title, const double *a, int
         dp__h_raw(h, "</svg>");
     }
     if (o->nb > 0) {
-        dp__h_printf(h, "<svg class=\"hmbox\" viewBox=\"0 0 %lld %lld\" "
-                        "preserveAspectRatio=\"none\" aria-hidden=\"true\">",
+        dp__h_printf(h,
+                     "<svg class=\"hmbox\" viewBox=\"0 0 %lld %lld\" "
+                     "preserveAspectRatio=\"none\" aria-hidden=\"true\">",
                      (long long) n, (long long) n);
         for (int pass = 0; pass < 2; pass++) {
-            dp__h_printf(h, "<g fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
-                            "vector-effect=\"non-scaling-stroke\">",
+            dp__h_printf(h,
+                         "<g fill=\"none\" stroke=\"%s\" stroke-width=\"%s\" "
+                         "vector-effect=\"non-scaling-stroke\">",
                          pass == 0 ? "#000" : "#fff", pass == 0 ? "2.5" : "1");
             for (int64_t b = 0; b < o->nb; b++)
-                dp__h_printf(h, "<rect x=\"%lld\" y=\"%lld\" width=\"%lld\" height=\"%lld\" "
-                                "vector-effect=\"non-scaling-stroke\"/>",
+                dp__h_printf(h,
+                             "<rect x=\"%lld\" y=\"%lld\" width=\"%lld\" height=\"%lld\" "
+                             "vector-effect=\"non-scaling-stroke\"/>",
                              (long long) o->blo[b], (long long) o->blo[b],
                              (long long) (o->bhi[b] - o->blo[b]),
                              (long long) (o->bhi[b] - o->blo[b]));
@@ -1008,8 +1030,9 @@ static dp_status dp__heatmap(dp__rep *r, const char *title, const double *a, int
                      "%lld pixels shows the largest |value| of a %lld &times; %lld block of "
                      "pairs%s.",
                      (long long) f, (long long) m, (long long) m, (long long) f, (long long) f,
-                     r->png ? "" : " (SVG with a small pixel budget: this dpipe was built "
-                                   "without libpng)");
+                     r->png ? ""
+                            : " (SVG with a small pixel budget: this dpipe was built "
+                              "without libpng)");
     if (o->nb > 0)
         dp__h_printf(h, " Boxes: %lld cluster%s with more than one member.", (long long) o->nb,
                      o->nb == 1 ? "" : "s");
@@ -1134,8 +1157,9 @@ static dp_status dp__pass2(dp__rep *r, dp_error *err) {
         double x0 = dp__ax_px(&c.x, (double) b / NB) + 0.4,
                x1 = dp__ax_px(&c.x, (double) (b + 1) / NB) - 0.4;
         double y0 = dp__ax_px(&c.y, 0.7), y1 = dp__ax_px(&c.y, (double) cnt[b]);
-        dp__h_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                        "<title>%.2f-%.2f: %lld pairs</title></rect>",
+        dp__h_printf(h,
+                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                     "<title>%.2f-%.2f: %lld pairs</title></rect>",
                      x0, y1, x1 - x0, y0 - y1, (double) b / NB >= thr ? dp__c_removed : dp__c_kept,
                      (double) b / NB, (double) (b + 1) / NB, (long long) cnt[b]);
     }
@@ -1143,8 +1167,10 @@ static dp_status dp__pass2(dp__rep *r, dp_error *err) {
     snprintf(lab, sizeof lab, "threshold %.4g", thr);
     dp__chart_vline(h, &c, thr, dp__c_thr, "5 3", lab, false);
     dp__chart_end(h);
-    dp__h_printf(h, "<figcaption>|" DP__RHO "| of all %lld pairs of the %lld pass-1 survivors; %lld pairs "
-                    "at or above the threshold",
+    dp__h_printf(h,
+                 "<figcaption>|" DP__RHO
+                 "| of all %lld pairs of the %lld pass-1 survivors; %lld pairs "
+                 "at or above the threshold",
                  (long long) (n * (n - 1) / 2), (long long) n, (long long) above);
     if (nan_pairs > 0)
         dp__h_printf(h, "; %lld pairs without a value (no rows where both are present)",
@@ -1156,7 +1182,8 @@ static dp_status dp__pass2(dp__rep *r, dp_error *err) {
     dp__h_text(h, dp_json_string(dp_json_get(r->p2, "cluster")) != NULL ? ")" : "");
     dp__h_raw(h, ".</figcaption></figure></div>\n<p class=\"cap\">The heatmap orders "
                  "descriptors by cluster (representative first) and chains clusters and single "
-                 "descriptors by their strongest |" DP__RHO "|, so related groups sit near each other. "
+                 "descriptors by their strongest |" DP__RHO
+                 "|, so related groups sit near each other. "
                  "Each box is one pass-2 cluster: all but its representative were removed.</p>"
                  "</section>\n");
 cleanup:
@@ -1208,8 +1235,8 @@ static void dp__pass3(dp__rep *r) {
         dp__chart c;
         dp__h_raw(h, "<figure style=\"max-width:780px\">");
         dp__chart_begin(h, &c, 760, 300, 0, (double) (ns > 1 ? ns - 1 : 1), false, lo, hi, true,
-                        "removal step (0 = before the first removal)",
-                        "largest VIF (log scale)", "largest VIF at each removal step");
+                        "removal step (0 = before the first removal)", "largest VIF (log scale)",
+                        "largest VIF at each removal step");
         dp__h_raw(h, "<polyline fill=\"none\" stroke=\"#3b6ea8\" stroke-width=\"1.5\" points=\"");
         for (size_t k = 0; k < ns; k++) {
             double v = dp__jnum(&steps->items[k]);
@@ -1225,8 +1252,9 @@ static void dp__pass3(dp__rep *r) {
             bool inf = steps->items[k].type != DP_JSON_NUMBER;
             if (!(v > 0) && !inf)
                 continue;
-            dp__h_printf(h, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>step %zu: "
-                            "largest VIF ",
+            dp__h_printf(h,
+                         "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>step %zu: "
+                         "largest VIF ",
                          dp__ax_px(&c.x, (double) k), dp__ax_px(&c.y, inf ? hi : v),
                          v >= thr || inf ? dp__c_removed : dp__c_kept, k);
             dp__h_num(h, inf ? INFINITY : v, 5);
@@ -1241,13 +1269,15 @@ static void dp__pass3(dp__rep *r) {
         snprintf(lab, sizeof lab, "vif-threshold %.4g", thr);
         dp__chart_hline(h, &c, thr, dp__c_thr, "5 3", lab, false);
         dp__chart_end(h);
-        dp__h_printf(h, "<figcaption>Largest VIF among the remaining descriptors before each "
-                        "removal (the last point: after the last removal). %zu steps.",
+        dp__h_printf(h,
+                     "<figcaption>Largest VIF among the remaining descriptors before each "
+                     "removal (the last point: after the last removal). %zu steps.",
                      ns);
         if (dp_json_get(r->p3, "projected_to_psd") != NULL &&
             dp_json_get(r->p3, "projected_to_psd")->boolean)
-            dp__h_printf(h, " The pass-2 matrix was not positive semidefinite (smallest "
-                            "eigenvalue %.3g); VIF used its projection.",
+            dp__h_printf(h,
+                         " The pass-2 matrix was not positive semidefinite (smallest "
+                         "eigenvalue %.3g); VIF used its projection.",
                          dp__jnum_at(r->p3, "min_eigenvalue"));
         dp__h_raw(h, "</figcaption></figure>\n");
     } else {
@@ -1280,7 +1310,7 @@ static void dp__pass3(dp__rep *r) {
             else
                 dp__h_raw(h, "<span class=\"muted\">none</span>");
             dp__h_raw(h, "</td><td>");
-            dp__h_text(h, link == NULL                          ? ""
+            dp__h_text(h, link == NULL                           ? ""
                           : strcmp(link, "r2_drop") == 0         ? "R\xc2\xb2 drop"
                           : strcmp(link, "abs_correlation") == 0 ? "|r|"
                                                                  : link);
@@ -1354,8 +1384,9 @@ static dp_status dp__scatter(dp__rep *r, const dp__scat *s, dp_error *err) {
     dp__chart_begin(h, &c, 640, 460, 0, 1, false, 0, 1, false,
                     "|" DP__RHO "| of the pair in pass 2 (rank correlation)", ytitle,
                     "scatter of rank correlation against nonlinear dependence for all pairs");
-    dp__h_printf(h, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
-                    "stroke-dasharray=\"2 3\"/>",
+    dp__h_printf(h,
+                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
+                 "stroke-dasharray=\"2 3\"/>",
                  dp__ax_px(&c.x, 0), dp__ax_px(&c.y, 0), dp__ax_px(&c.x, 1), dp__ax_px(&c.y, 1));
     bool all = pairs <= DP__SCATTER_ALL;
     enum { G = 80 };
@@ -1369,9 +1400,8 @@ static dp_status dp__scatter(dp__rep *r, const dp__scat *s, dp_error *err) {
     int64_t nc = 0, cap = (int64_t) DP__SCATTER_MARKED * 4;
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = i + 1; j < n; j++) {
-            double x = s->to2[i] >= 0 && s->to2[j] >= 0
-                           ? fabs(r->r2[s->to2[i] * r->n2 + s->to2[j]])
-                           : NAN;
+            double x =
+                s->to2[i] >= 0 && s->to2[j] >= 0 ? fabs(r->r2[s->to2[i] * r->n2 + s->to2[j]]) : NAN;
             double y = s->Y[i * n + j];
             if (isnan(x) || isnan(y)) {
                 missing++;
@@ -1409,8 +1439,9 @@ static dp_status dp__scatter(dp__rep *r, const dp__scat *s, dp_error *err) {
                 int64_t d = dens[gy * G + gx];
                 if (d == 0)
                     continue;
-                dp__h_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.2f\" "
-                                "fill-opacity=\"%.2f\"/>",
+                dp__h_printf(h,
+                             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" height=\"%.2f\" "
+                             "fill-opacity=\"%.2f\"/>",
                              c.x.p0 + gx * cw, c.y.p0 - (gy + 1) * ch, cw + 0.2, ch + 0.2,
                              0.08 + 0.8 * log1p((double) d) / log1p((double) dmax));
             }
@@ -1435,24 +1466,29 @@ static dp_status dp__scatter(dp__rep *r, const dp__scat *s, dp_error *err) {
     snprintf(lab, sizeof lab, "pass-2 threshold %.3g", s->p2thr);
     dp__chart_vline(h, &c, s->p2thr, dp__c_thr, "5 3", lab, true);
     dp__chart_end(h);
-    dp__h_printf(h, "<figcaption>All %lld pairs of the %lld pass-3 survivors: rank correlation "
-                    "from pass 2 against ",
+    dp__h_printf(h,
+                 "<figcaption>All %lld pairs of the %lld pass-3 survivors: rank correlation "
+                 "from pass 2 against ",
                  (long long) pairs, (long long) n);
     dp__h_text(h, s->yname);
     dp__h_raw(h, " from pass 4.");
     dp__swatch(h, dp__c_removed, "pair linked in pass 4");
-    dp__h_printf(h, " (S = %.3g&middot;HSIC + %.3g&middot;RDC at or above the threshold; %lld "
-                    "pairs)",
+    dp__h_printf(h,
+                 " (S = %.3g&middot;HSIC + %.3g&middot;RDC at or above the threshold; %lld "
+                 "pairs)",
                  s->wh, s->wr, (long long) linked_n);
     dp__swatch(h, dp__c_kept, all ? "other pair" : "unlinked pair far above the diagonal");
     if (!all) {
         dp__swatch(h, "#23304a", "density of all pairs (darker: more, log scale)");
-        dp__h_printf(h, ". With more than %d pairs the points drawn are the notable ones: pairs "
-                        "linked in pass 4 and pairs whose ",
+        dp__h_printf(h,
+                     ". With more than %d pairs the points drawn are the notable ones: pairs "
+                     "linked in pass 4 and pairs whose ",
                      DP__SCATTER_ALL);
         dp__h_text(h, s->yname);
-        dp__h_printf(h, " exceeds both the null 95 %% level and |" DP__RHO "| + 0.25 (nonlinear-only), at "
-                        "most %d",
+        dp__h_printf(h,
+                     " exceeds both the null 95 %% level and |" DP__RHO
+                     "| + 0.25 (nonlinear-only), at "
+                     "most %d",
                      DP__SCATTER_MARKED);
     }
     dp__h_raw(h, ". Points far above the dotted diagonal depend nonlinearly more than their ranks "
@@ -1510,13 +1546,14 @@ static dp_status dp__pass4(dp__rep *r, dp_error *err) {
     int64_t *to2 = NULL;
     dp__order o = {0};
     dp__h_raw(h, "<section id=\"pass4\"><h2>Pass 4: nonlinear dependence (HSIC, RDC)</h2>\n");
-    DP_CHECK(dp__matrix_names(r, "pass4_*_matrix.npy", "pass3_columns.txt", &r->p3cols, &names,
-                              &n));
+    DP_CHECK(
+        dp__matrix_names(r, "pass4_*_matrix.npy", "pass3_columns.txt", &r->p3cols, &names, &n));
     DP_CHECK(dp__load_square(r, "pass4_hsic_matrix.npy", n, &H));
     DP_CHECK(dp__load_square(r, "pass4_rdc_matrix.npy", n, &R));
     if (n < 2 || (H == NULL && R == NULL)) {
-        dp__h_printf(h, "<p class=\"muted\">No pass-4 matrices (%lld descriptors reached pass "
-                        "4).</p></section>\n",
+        dp__h_printf(h,
+                     "<p class=\"muted\">No pass-4 matrices (%lld descriptors reached pass "
+                     "4).</p></section>\n",
                      (long long) n);
         goto cleanup;
     }
@@ -1544,8 +1581,8 @@ static dp_status dp__pass4(dp__rep *r, dp_error *err) {
         DP_CHECK(dp__heatmap(r, "HSIC (normalised, CKA) of the pass-3 survivors", H, n, &o,
                              "names-p4", DP__HM_P4, err));
     if (R != NULL)
-        DP_CHECK(dp__heatmap(r, "RDC of the pass-3 survivors", R, n, &o, "names-p4", DP__HM_P4,
-                             err));
+        DP_CHECK(
+            dp__heatmap(r, "RDC of the pass-3 survivors", R, n, &o, "names-p4", DP__HM_P4, err));
     dp__h_raw(h, "</div>");
     dp__legend(r, "dependence (0 = none, 1 = deterministic)");
     dp__h_raw(h, "<p class=\"cap\">Both heatmaps share one order: pass-4 clusters together "
@@ -1557,18 +1594,8 @@ static dp_status dp__pass4(dp__rep *r, dp_error *err) {
     for (int64_t i = 0; i < n; i++)
         to2[i] = r->n2 > 0 ? dp__index_find(&r->idx2, names[i]) : -1;
     double p2thr = dp__jnum_at(r->p2, "threshold");
-    dp__scat sc = {names,
-                   n,
-                   H,
-                   R,
-                   R != NULL ? R : H,
-                   yname,
-                   wh,
-                   wr,
-                   thr,
-                   to2,
-                   dp__jnum_at(ny, "mean"),
-                   dp__jnum_at(ny, "q95"),
+    dp__scat sc = {names, n,  H,   R,   R != NULL ? R : H,       yname,
+                   wh,    wr, thr, to2, dp__jnum_at(ny, "mean"), dp__jnum_at(ny, "q95"),
                    p2thr};
     dp__h_raw(h, "<div class=\"row\">");
     if (r->n2 > 0)
@@ -1585,8 +1612,9 @@ static dp_status dp__pass4(dp__rep *r, dp_error *err) {
         dp__null_row(h, "S (combined)", dp_json_get(nl, "combined"));
     }
     dp__h_raw(h, "</tbody></table>");
-    dp__h_printf(h, "<p class=\"cap\">Threshold on S: %.4g; weights HSIC %.3g, RDC %.3g; rows "
-                    "used %.0f; estimator ",
+    dp__h_printf(h,
+                 "<p class=\"cap\">Threshold on S: %.4g; weights HSIC %.3g, RDC %.3g; rows "
+                 "used %.0f; estimator ",
                  thr, wh, wr, dp__jnum_at(r->p4, "rows_used"));
     dp__h_text(h, dp_json_string(dp_json_get(r->p4, "hsic_estimator")));
     dp__h_raw(h, ".");
@@ -1626,19 +1654,22 @@ static void dp__alternatives(dp__rep *r) {
         dp__h_raw(h, "<p class=\"muted\">No alternatives map (clusters.json).</p></section>\n");
         return;
     }
-    dp__h_printf(h, "<p class=\"cap\">Each of the %zu final descriptors stands for the "
-                    "descriptors removed in its favour (followed through later passes): a "
-                    "pass-2 cluster member (similarity |" DP__RHO "|), a VIF heir (similarity: the heir's "
-                    "R\xc2\xb2 drop) or a pass-4 cluster member (similarity S). "
-                    "<i>via</i> names the descriptor it was linked to directly. Type to filter "
-                    "by any name; rows matched through an alternative open (a link to "
-                    "report.html#filter=NAME opens the page filtered).</p>\n",
+    dp__h_printf(h,
+                 "<p class=\"cap\">Each of the %zu final descriptors stands for the "
+                 "descriptors removed in its favour (followed through later passes): a "
+                 "pass-2 cluster member (similarity |" DP__RHO
+                 "|), a VIF heir (similarity: the heir's "
+                 "R\xc2\xb2 drop) or a pass-4 cluster member (similarity S). "
+                 "<i>via</i> names the descriptor it was linked to directly. Type to filter "
+                 "by any name; rows matched through an alternative open (a link to "
+                 "report.html#filter=NAME opens the page filtered).</p>\n",
                  d->n);
-    dp__h_raw(h, "<p><input type=\"search\" id=\"alt-search\" placeholder=\"filter by descriptor "
-                 "name\xe2\x80\xa6\" aria-label=\"filter by descriptor name\" autocomplete=\"off\"> "
-                 "<button type=\"button\" id=\"alt-open\">expand all</button> <button "
-                 "type=\"button\" id=\"alt-close\">collapse all</button> <span id=\"alt-count\" "
-                 "class=\"muted\"></span></p>\n");
+    dp__h_raw(h,
+              "<p><input type=\"search\" id=\"alt-search\" placeholder=\"filter by descriptor "
+              "name\xe2\x80\xa6\" aria-label=\"filter by descriptor name\" autocomplete=\"off\"> "
+              "<button type=\"button\" id=\"alt-open\">expand all</button> <button "
+              "type=\"button\" id=\"alt-close\">collapse all</button> <span id=\"alt-count\" "
+              "class=\"muted\"></span></p>\n");
     dp__h_raw(h, "<div class=\"scroll tall\"><table id=\"alt-table\"><thead><tr><th></th>"
                  "<th>final descriptor</th><th class=\"n\">alternatives</th><th>stands for"
                  "</th></tr></thead><tbody>\n");
@@ -1689,9 +1720,10 @@ static void dp__alternatives(dp__rep *r) {
     dp__h_raw(h, "</tbody></table></div>\n");
     const dp_json *un = dp_json_get(r->clusters, "unassigned");
     size_t nu = un != NULL && un->type == DP_JSON_ARRAY ? un->n : 0;
-    dp__h_printf(h, "<h3>Removed without a stand-in (%zu)</h3><p class=\"cap\">Pass-1 removals "
-                    "and VIF removals without an heir: no final descriptor carries their "
-                    "information.</p>\n",
+    dp__h_printf(h,
+                 "<h3>Removed without a stand-in (%zu)</h3><p class=\"cap\">Pass-1 removals "
+                 "and VIF removals without an heir: no final descriptor carries their "
+                 "information.</p>\n",
                  nu);
     if (nu > 0) {
         dp__h_raw(h, "<div class=\"scroll\"><table id=\"unassigned-table\"><thead><tr>"
@@ -1721,16 +1753,18 @@ static void dp__facts(dp__rep *r) {
                  "<h3>Input</h3><table><tbody>");
     dp__h_raw(h, "<tr><th>dpipe version</th><td>");
     dp__h_text(h, dp_json_string(dp_json_get(r->manifest, "dpipe_version")));
-    dp__h_printf(h, "</td></tr><tr><th>rows</th><td class=\"n\">%.0f</td></tr>"
-                    "<tr><th>descriptors</th><td class=\"n\">%.0f</td></tr>"
-                    "<tr><th>input fingerprint</th><td>",
+    dp__h_printf(h,
+                 "</td></tr><tr><th>rows</th><td class=\"n\">%.0f</td></tr>"
+                 "<tr><th>descriptors</th><td class=\"n\">%.0f</td></tr>"
+                 "<tr><th>input fingerprint</th><td>",
                  dp__jnum_at(in, "rows"), dp__jnum_at(in, "descriptors"));
     dp__h_text(h, dp_json_string(dp_json_get(in, "fingerprint")));
     dp__h_raw(h, "</td></tr></tbody></table>\n");
     const dp_json *files = dp_json_get(in, "files");
     size_t nf = files != NULL && files->type == DP_JSON_ARRAY ? files->n : 0;
-    dp__h_printf(h, "<h3>Files (%zu)</h3><div class=\"scroll\"><table><thead><tr><th>path</th>"
-                    "<th class=\"n\">size</th><th class=\"n\">rows</th></tr></thead><tbody>",
+    dp__h_printf(h,
+                 "<h3>Files (%zu)</h3><div class=\"scroll\"><table><thead><tr><th>path</th>"
+                 "<th class=\"n\">size</th><th class=\"n\">rows</th></tr></thead><tbody>",
                  nf);
     for (size_t k = 0; k < nf; k++) {
         const dp_json *f = &files->items[k];
@@ -1770,8 +1804,9 @@ static void dp__facts(dp__rep *r) {
         dp__h_printf(h, "</td><td>%s</td></tr>",
                      reused != NULL && reused->boolean ? "yes (earlier run)" : "no");
     }
-    dp__h_printf(h, "</tbody></table><p class=\"cap\">Total %.3g s of pass time. Peak memory: "
-                    "the process's peak resident set size at the end of the pass.</p></div>\n",
+    dp__h_printf(h,
+                 "</tbody></table><p class=\"cap\">Total %.3g s of pass time. Peak memory: "
+                 "the process's peak resident set size at the end of the pass.</p></div>\n",
                  total);
     /* Settings, grouped as in config.conf. */
     dp__h_raw(h, "<div><h3>Settings (config.conf)</h3>");
@@ -1956,8 +1991,8 @@ dp_status dp__write_report(const char *dir, dp_error *err) {
         dp__h_raw(&r->h, dp__js[k]);
     dp__h_raw(&r->h, "</script>\n</body></html>\n");
     DP_CHECK(dp__h_status(&r->h, err));
-    DP_CHECK(dp__write_file(dp__path(r, "report.html", path, sizeof path), r->h.b.data,
-                            r->h.b.size, NULL, err));
+    DP_CHECK(dp__write_file(dp__path(r, "report.html", path, sizeof path), r->h.b.data, r->h.b.size,
+                            NULL, err));
 cleanup:
     if (st == DP_NOMEM && err != NULL && err->msg[0] == '\0')
         dp_error_set(err, DP_NOMEM, "%s: out of memory writing the report", dir);

@@ -240,9 +240,11 @@ void dp__chart_begin(dp__html *h, dp__chart *c, int w, int ht, double xlo, doubl
     c->h = ht;
     c->x = (dp__axis){xlo, xhi, xlog, DP__ML, w - DP__MR};
     c->y = (dp__axis){ylo, yhi, ylog, ht - DP__MB, DP__MT};
-    dp__h_printf(h, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-                    "aria-label=\"",
-                 w, ht, w, ht);
+    dp__h_printf(
+        h,
+        "<svg class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+        "aria-label=\"",
+        w, ht, w, ht);
     dp__h_text(h, aria);
     dp__h_printf(h, "\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"plot\"/>\n",
                  DP__ML, DP__MT, w - DP__ML - DP__MR, ht - DP__MT - DP__MB);
@@ -251,8 +253,9 @@ void dp__chart_begin(dp__html *h, dp__chart *c, int w, int ht, double xlo, doubl
     dp__h_raw(h, "<g class=\"axis\">");
     for (int k = 0; k < n; k++) {
         double px = dp__ax_px(&c->x, t[k]);
-        dp__h_printf(h, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/><text x=\"%.1f\" y=\"%d\" "
-                        "text-anchor=\"middle\">",
+        dp__h_printf(h,
+                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/><text x=\"%.1f\" y=\"%d\" "
+                     "text-anchor=\"middle\">",
                      px, px, ht - DP__MB, ht - DP__MB + 5, px, ht - DP__MB + 18);
         dp__tick_label(h, t[k], c->x.log);
         dp__h_raw(h, "</text>");
@@ -260,8 +263,9 @@ void dp__chart_begin(dp__html *h, dp__chart *c, int w, int ht, double xlo, doubl
     n = dp__ticks(&c->y, t, 9);
     for (int k = 0; k < n; k++) {
         double py = dp__ax_px(&c->y, t[k]);
-        dp__h_printf(h, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/><text x=\"%d\" y=\"%.1f\" "
-                        "text-anchor=\"end\">",
+        dp__h_printf(h,
+                     "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/><text x=\"%d\" y=\"%.1f\" "
+                     "text-anchor=\"end\">",
                      DP__ML - 5, DP__ML, py, py, DP__ML - 8, py + 4);
         dp__tick_label(h, t[k], c->y.log);
         dp__h_raw(h, "</text>");
@@ -273,8 +277,9 @@ void dp__chart_begin(dp__html *h, dp__chart *c, int w, int ht, double xlo, doubl
     dp__h_printf(h, "<text class=\"title\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
                  (DP__ML + w - DP__MR) / 2.0, ht - 8);
     dp__h_text(h, xtitle);
-    dp__h_printf(h, "</text><text class=\"title\" transform=\"translate(14 %.1f) rotate(-90)\" "
-                    "text-anchor=\"middle\">",
+    dp__h_printf(h,
+                 "</text><text class=\"title\" transform=\"translate(14 %.1f) rotate(-90)\" "
+                 "text-anchor=\"middle\">",
                  (DP__MT + ht - DP__MB) / 2.0);
     dp__h_text(h, ytitle);
     dp__h_raw(h, "</text></g>\n");
@@ -287,15 +292,17 @@ void dp__chart_end(dp__html *h) {
 static void dp__refline(dp__html *h, double x1, double y1, double x2, double y2, double lx,
                         double ly, const char *anchor, const char *color, const char *dash,
                         const char *label) {
-    dp__h_printf(h, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                    "stroke-width=\"1.5\"",
+    dp__h_printf(h,
+                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                 "stroke-width=\"1.5\"",
                  x1, y1, x2, y2, color);
     if (dash != NULL && dash[0])
         dp__h_printf(h, " stroke-dasharray=\"%s\"", dash);
     dp__h_raw(h, "/>");
     if (label != NULL && label[0]) {
-        dp__h_printf(h, "<text class=\"ref\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" "
-                        "style=\"fill:%s\">",
+        dp__h_printf(h,
+                     "<text class=\"ref\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" "
+                     "style=\"fill:%s\">",
                      lx, ly, anchor, color);
         dp__h_text(h, label);
         dp__h_raw(h, "</text>");
@@ -303,8 +310,8 @@ static void dp__refline(dp__html *h, double x1, double y1, double x2, double y2,
     dp__h_raw(h, "\n");
 }
 
-void dp__chart_vline(dp__html *h, const dp__chart *c, double v, const char *color,
-                     const char *dash, const char *label, bool low) {
+void dp__chart_vline(dp__html *h, const dp__chart *c, double v, const char *color, const char *dash,
+                     const char *label, bool low) {
     if (!isfinite(v))
         return;
     double px = dp__ax_px(&c->x, v);
@@ -313,8 +320,8 @@ void dp__chart_vline(dp__html *h, const dp__chart *c, double v, const char *colo
                 low ? c->y.p0 - 6 : c->y.p1 + 12, right ? "end" : "start", color, dash, label);
 }
 
-void dp__chart_hline(dp__html *h, const dp__chart *c, double v, const char *color,
-                     const char *dash, const char *label, bool low) {
+void dp__chart_hline(dp__html *h, const dp__chart *c, double v, const char *color, const char *dash,
+                     const char *label, bool low) {
     if (!isfinite(v))
         return;
     double py = dp__ax_px(&c->y, v);

@@ -69,9 +69,9 @@ void dp__chart_end(dp__html *h);
  * (white halo, readable over data); dash: "" for solid, e.g. "5 3" for dashed. The vertical
  * line's label sits at the top, or at the bottom when `low`; the horizontal line's label at the
  * right end, above the line, or below it when `low`. */
-void dp__chart_vline(dp__html *h, const dp__chart *c, double v, const char *color,
-                     const char *dash, const char *label, bool low);
-void dp__chart_hline(dp__html *h, const dp__chart *c, double v, const char *color,
-                     const char *dash, const char *label, bool low);
+void dp__chart_vline(dp__html *h, const dp__chart *c, double v, const char *color, const char *dash,
+                     const char *label, bool low);
+void dp__chart_hline(dp__html *h, const dp__chart *c, double v, const char *color, const char *dash,
+                     const char *label, bool low);
 
 #endif

@@ -117,8 +117,8 @@ DP_TEST(png_encoder_out_of_memory_is_reported) {
 }
 
 /* Naive reference: for each block, scan the whole matrix for cells that fall in it. */
-static double tp_block_max(const double *a, int64_t n, const int64_t *order, int64_t f,
-                           int64_t bi, int64_t bj) {
+static double tp_block_max(const double *a, int64_t n, const int64_t *order, int64_t f, int64_t bi,
+                           int64_t bj) {
     double best = NAN;
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < n; j++) {

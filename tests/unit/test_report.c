@@ -123,7 +123,8 @@ static void tr_check_offline(const char *h) {
     DP_ASSERT_TRUE(strstr(h, "href=\"http") == NULL);
 }
 
-/* ---- a small real run with hostile column names ----------------------------------------------- */
+/* ---- a small real run with hostile column names -----------------------------------------------
+ */
 
 #define TR_NAME_X   "<b>&\"x"
 #define TR_NAME_DUP "dup</script><i>'"
@@ -133,14 +134,14 @@ static void tr_small_run(const char *dir) {
     char path[4096];
     snprintf(path, sizeof path, "%s/in.parquet", dir);
     static const char *const names[TR_COLS] = {TR_NAME_X, TR_NAME_DUP, "square", "noise_a",
-                                               "noise_b", "sum_ab", "flat", "noise_c"};
+                                               "noise_b", "sum_ab",    "flat",   "noise_c"};
     dp_pq_write_column cols[TR_COLS];
     static double v[TR_COLS][TR_ROWS];
     uint64_t s = 77;
     for (int i = 0; i < TR_ROWS; i++) {
         double x = tr_normal(&s), a = tr_normal(&s), b = tr_normal(&s);
         v[0][i] = x;
-        v[1][i] = x;                           /* duplicate: removed in pass 2 */
+        v[1][i] = x;                            /* duplicate: removed in pass 2 */
         v[2][i] = x * x + 0.05 * tr_normal(&s); /* nonlinear partner */
         v[3][i] = a;
         v[4][i] = b;
@@ -288,7 +289,8 @@ DP_TEST(report_escapes_names) {
     dp_free(h);
 }
 
-/* ---- degraded inputs ---------------------------------------------------------------------------- */
+/* ---- degraded inputs ----------------------------------------------------------------------------
+ */
 
 DP_TEST(report_missing_parts_are_noted) {
     const char *dir = dp_test_tmp_dir();
@@ -345,14 +347,15 @@ DP_TEST(report_out_of_memory_is_clean) {
     DP_ASSERT_TRUE(done);
 }
 
-/* ---- 1,500 columns: a synthetic run directory ---------------------------------------------------- */
+/* ---- 1,500 columns: a synthetic run directory
+ * ---------------------------------------------------- */
 
 static void tr_write_json(const char *dir, const char *name, dp_buf *b) {
     char path[4096];
     dp_error err = {0};
-    DP_ASSERT_OK(dp__write_file(dp__path_join(path, sizeof path, dir, name), b->data, b->size,
-                                NULL, &err),
-                 &err);
+    DP_ASSERT_OK(
+        dp__write_file(dp__path_join(path, sizeof path, dir, name), b->data, b->size, NULL, &err),
+        &err);
     dp_buf_reset(b);
 }
 
