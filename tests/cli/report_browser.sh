@@ -33,7 +33,8 @@ check_report() { # name, report.html path, expected rows pattern
   [ -s "$html" ] || fail "$name: no report at $html"
   local url="file://$html"
   local flags=(--headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run
-    --disable-extensions --disable-sync --mute-audio --user-data-dir="$tmp/profile-$name")
+    --disable-extensions --disable-sync --mute-audio --disable-dev-shm-usage
+    --user-data-dir="$tmp/profile-$name")
   timeout 120 "$CHROME" "${flags[@]}" --enable-logging=stderr --v=0 --dump-dom "$url#selftest" \
     >"$tmp/$name.dom.html" 2>"$tmp/$name.log" || fail "$name: chromium --dump-dom failed (see $tmp/$name.log)"
   grep -q 'id="selftest-result">SELFTEST PASS' "$tmp/$name.dom.html" ||
