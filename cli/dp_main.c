@@ -447,6 +447,7 @@ static const dp__command commands[] = {
     {"bench", cmd_bench, "measure decode throughput ('dpipe bench scan INPUT...')"},
     {"sample", dp_cli_cmd_sample, "draw K rows per file into one Parquet file (all columns)"},
     {"gen", dp_cli_cmd_gen, "write a synthetic descriptor dataset with planted structure"},
+    {"report", dp_cli_cmd_report, "write report.html of a run directory again"},
 };
 
 static void usage(FILE *f) {

@@ -132,4 +132,10 @@ typedef struct dp_gen_options {
 
 dp_status dp_cmd_gen(const dp_gen_options *opts, dp_error *err);
 
+/* `dpipe report DIR`: (re)write DIR/report.html from the files of a run directory — funnel,
+ * per-pass charts and heatmaps, the alternatives browser and the run facts, in one self-contained
+ * page that works offline. NOT_FOUND when DIR has no manifest.json; a missing or unreadable pass
+ * output only leaves its part of the page empty (the page says why). */
+dp_status dp_cmd_report(const char *dir, dp_error *err);
+
 #endif
