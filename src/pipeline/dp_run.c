@@ -14,6 +14,7 @@
 #include "dpipe/dp_features.h"
 #include "pipeline/dp_outputs.h"
 #include "pipeline/dp_passes_run.h"
+#include "pipeline/dp_report.h"
 #include "pipeline/dp_run_final.h"
 #include "pipeline/dp_scanjob.h"
 #include "passes/dp_psd.h"
@@ -910,6 +911,13 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
     DP_CHECK(dp__do_pass(r, DP__P4, dp__pass4, r4, 2, err));
     DP_CHECK(dp__do_pass(r, DP__FINAL, dp__final, rf, 4, err));
     dp__summary(r);
+    {
+        /* The report is redrawn every run from the files (not part of the manifest); failing
+         * to draw it does not fail the run. */
+        dp_error re;
+        if (dp__write_report(r->dir, &re) != DP_OK)
+            dp_log_warn("could not write report.html: %s", re.msg);
+    }
 cleanup:
     if (st != DP_OK && r->in.ds != NULL) {
         dp_error e;
