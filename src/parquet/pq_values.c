@@ -23,8 +23,9 @@ static void dp__bytes(const dp_pq_values *v, int64_t i, const uint8_t **p, size_
         *n = (size_t) v->width;
     } else {
         const int64_t *o = (const int64_t *) (const void *) v->offsets.data;
-        *p = v->heap.data + o[i];
         *n = (size_t) (o[i + 1] - o[i]);
+        /* An all-empty column has no heap at all. */
+        *p = v->heap.data != NULL ? v->heap.data + o[i] : (const uint8_t *) "";
     }
 }
 
