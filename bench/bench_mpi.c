@@ -46,10 +46,10 @@
 
 typedef struct {
     int64_t p, rows;
-    double r1, r2, r4;        /* rows/s */
-    double b1, b2, b4;        /* state bytes */
-    double s1, s2, s4;        /* serialise s */
-    double m1, m2, m4;        /* deserialise + merge s */
+    double r1, r2, r4; /* rows/s */
+    double b1, b2, b4; /* state bytes */
+    double s1, s2, s4; /* serialise s */
+    double m1, m2, m4; /* deserialise + merge s */
 } meas;
 
 static void die(const char *what, const dp_error *e) {
@@ -314,8 +314,9 @@ int main(int argc, char **argv) {
     if (system(cmd) != 0)
         return 1;
     meas m[MAX_P];
-    printf("# one rank, %d threads, %ld online CPUs; rows/s through the production scan functions\n",
-           threads, sysconf(_SC_NPROCESSORS_ONLN));
+    printf(
+        "# one rank, %d threads, %ld online CPUs; rows/s through the production scan functions\n",
+        threads, sysconf(_SC_NPROCESSORS_ONLN));
     printf("%6s %7s %11s %11s %11s | %9s %7s %7s | %9s %7s %7s | %9s %7s %7s\n", "p", "rows",
            "pass1 r/s", "pass2 r/s", "pass4 r/s", "p1 MiB", "ser s", "merge s", "p2 MiB", "ser s",
            "merge s", "p4 MiB", "ser s", "merge s");

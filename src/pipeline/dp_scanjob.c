@@ -90,8 +90,7 @@ static dp_status dp__try_resume(dp__scan_job *job, const dp__scan_part *part, dp
         dp_buf_reset(&b);
         return DP_OK;
     }
-    int32_t n_rg = dp_dataset_n_row_groups(job->ds);
-    int32_t hi = part->rg_end > 0 && part->rg_end < n_rg ? part->rg_end : n_rg;
+    int32_t hi = part->rg_end;
     if (st == DP_OK) {
         dp_serial_reader r;
         uint64_t key = 0, n = 0;
@@ -151,7 +150,7 @@ dp_status dp__scan_job_part(dp__scan_job *job, const dp__scan_part *part, dp_err
     job->so.end_rg = part->rg_end;
     job->end_rg = part->rg_begin;
     job->end_row_offset = part->off0;
-    if (part->rg_end > 0 && part->rg_begin >= part->rg_end)
+    if (part->rg_begin >= part->rg_end)
         return DP_OK; /* an empty range: nothing to scan, the state stays empty */
     if (part->ckpt_path != NULL)
         DP_CHECK(dp__try_resume(job, part, err));
@@ -188,9 +187,7 @@ dp_status dp__scan_job_part(dp__scan_job *job, const dp__scan_part *part, dp_err
     /* Complete: the position is the end of the range, after every row the scan delivered. */
     int32_t unused_rg;
     dp_scan_position(scan, &unused_rg, &job->end_row_offset);
-    job->end_rg = part->rg_end > 0 && part->rg_end < dp_dataset_n_row_groups(job->ds)
-                      ? part->rg_end
-                      : dp_dataset_n_row_groups(job->ds);
+    job->end_rg = part->rg_end;
 cleanup:
     dp_scan_free(scan);
     dp_buf_reset(&state);
@@ -199,7 +196,7 @@ cleanup:
 }
 
 dp_status dp__scan_job_save_end(dp__scan_job *job, const dp__scan_part *part, dp_error *err) {
-    if (part->ckpt_path == NULL || (part->rg_end > 0 && part->rg_begin >= part->rg_end))
+    if (part->ckpt_path == NULL || part->rg_begin >= part->rg_end)
         return DP_OK;
     dp_buf state, rec;
     dp_buf_init(&state);
@@ -242,7 +239,8 @@ void dp__scan_job_drop_checkpoints(const char *ckpt_path) {
 dp_status dp__scan_job_run(dp__scan_job *job, dp_error *err) {
     if (dp__dist_size() > 1)
         return dp__dist_job_run(job, err);
-    dp__scan_part part = {.ckpt_path = job->ckpt_path, .key = job->key};
+    dp__scan_part part = {
+        .rg_end = dp_dataset_n_row_groups(job->ds), .ckpt_path = job->ckpt_path, .key = job->key};
     if (job->ckpt_path != NULL)
         dp__dist_drop_other_layouts(job->label, job->ckpt_path, 1);
     return dp__scan_job_part(job, &part, err);

@@ -49,10 +49,10 @@ typedef struct dp__scan_job {
 dp_status dp__scan_job_run(dp__scan_job *job, dp_error *err) DP_MUST_USE;
 
 /* The part of a job one process runs (used by dp_dist.c). The scan covers row groups
- * [rg_begin, rg_end) (rg_end 0: to the end) starting at row_offset `off0`; `tick`, when set, is
- * called after every batch and returns true to make the job stop like an interrupt (state saved
- * at the next row-group boundary, DP_INTERRUPTED). save_at_end: write a checkpoint when the scan
- * completes (a rank that finished while another failed keeps its work). */
+ * [rg_begin, rg_end) (empty when rg_end <= rg_begin) starting at row_offset `off0`; `tick`, when
+ * set, is called after every batch and returns true to make the job stop like an interrupt (state
+ * saved at the next row-group boundary, DP_INTERRUPTED). save_at_end: write a checkpoint when the
+ * scan completes (a rank that finished while another failed keeps its work). */
 typedef struct dp__scan_part {
     int32_t rg_begin, rg_end;
     int64_t off0;

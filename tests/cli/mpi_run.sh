@@ -4,7 +4,7 @@
 #     process; 2 and 3 ranks equal to it within tests/cli/mpi_compare.py's tolerances, with
 #     byte-identical decisions (every column list, columns.json, summary.json); 3 ranks twice give
 #     byte-identical outputs; a rerun reuses every pass.
-#  2. Fewer row groups (2) than ranks (3): one rank has no rows.
+#  2. Fewer row groups (1) than ranks (3): ranks 0 and 2 have no rows.
 #  3. A rank that cannot read its file (a damaged page in the last file): the job stops with exit
 #     1 and one message naming the rank, its host and the file.
 #  4. One rank killed with kill -9 during the pass-4 scan: mpirun ends the job (non-zero) within
@@ -46,8 +46,8 @@ same "$tmp/r3" "$tmp/r3b" || fail "3 ranks: not byte-identical run to run"
 "${MPI[@]}" -n 3 "$DPIPE" "${RUN[@]}" "$tmp/g" --output-dir "$tmp/r3" 2>"$tmp/log" || fail "rerun with 3 ranks"
 [ "$(grep -c 'reusing earlier results' "$tmp/log")" -eq 5 ] || fail "rerun did not reuse every pass: $(cat "$tmp/log")"
 
-# 2.
-"$DPIPE" gen -q -o "$tmp/small" --rows 500 --cols 10 --files 1 --row-group-rows 300 --seed 3 || fail "gen small"
+# 2. One row group for 3 ranks: ranks 0 and 2 scan nothing.
+"$DPIPE" gen -q -o "$tmp/small" --rows 500 --cols 10 --files 1 --row-group-rows 1000 --seed 3 || fail "gen small"
 "$DPIPE" "${RUN[@]}" -q "$tmp/small" --output-dir "$tmp/sref" || fail "plain run (small)"
 "${MPI[@]}" -n 3 "$DPIPE" "${RUN[@]}" -q "$tmp/small" --output-dir "$tmp/s3" || fail "run (small), 3 ranks"
 $CMP "$tmp/sref" "$tmp/s3" $NUMERIC $DECISIONS || fail "fewer row groups than ranks"

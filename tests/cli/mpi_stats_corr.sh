@@ -2,8 +2,8 @@
 # `dpipe stats` and `dpipe corr` (every method) distributed over 1, 2 and 3 MPI ranks on a
 # generated 3-file dataset (9 row groups): one rank is byte-identical to the plain process; 2 and 3
 # ranks equal it within the tolerances of tests/cli/mpi_compare.py with identical decisions
-# (kept columns, cluster members); a fixed rank count is byte-identical run to run; a dataset
-# with fewer row groups than ranks (one rank scans nothing) agrees too. Every column has an exact
+# (kept columns, cluster members); a fixed rank count is byte-identical run to run; datasets
+# with fewer row groups than ranks (ranks with no rows, rank 0 among them) agree too. Every column has an exact
 # value table (--exact-distinct above the row count): a KLL sketch's merge order would change its
 # quantiles within the sketch's rank error (docs/cluster.md), which is checked separately below.
 set -u
@@ -66,14 +66,18 @@ for m in $METHODS; do
   cmp -s "$tmp/mpi3.$m.npy" "$tmp/again3.$m.npy" || fail "corr -m $m, 3 ranks: not byte-identical run to run"
 done
 
-# Fewer row groups (2) than ranks (3): rank 1 scans nothing and contributes an empty state.
-"$DPIPE" stats -q "$tmp/small" "${COMMON[@]}" -o "$tmp/s.ref.tsv" || fail "stats small"
-"${MPI[@]}" -n 3 "$DPIPE" stats -q "$tmp/small" "${COMMON[@]}" -o "$tmp/s.3.tsv" || fail "stats small, 3 ranks"
-$CMP "$tmp/s.ref.tsv" "$tmp/s.3.tsv" - || fail "stats with fewer row groups than ranks"
-for m in spearman hsic; do
-  "$DPIPE" corr -q "$tmp/small" "${COMMON[@]}" -m $m -o "$tmp/s.ref.$m.npy" || fail "corr small"
-  "${MPI[@]}" -n 3 "$DPIPE" corr -q "$tmp/small" "${COMMON[@]}" -m $m -o "$tmp/s.3.$m.npy" || fail "corr small, 3 ranks"
-  $CMP "$tmp/s.ref.$m.npy" "$tmp/s.3.$m.npy" - || fail "corr -m $m with fewer row groups than ranks"
+# Fewer row groups than ranks: "small" has 2 row groups (rank 1 of 3 scans nothing), "one" has
+# one (its middle row falls in rank 1's share: ranks 0 and 2 scan nothing).
+"$DPIPE" gen -q -o "$tmp/one" --rows 500 --cols 10 --files 1 --row-group-rows 1000 --seed 4 || fail "gen one"
+for d in small one; do
+  "$DPIPE" stats -q "$tmp/$d" "${COMMON[@]}" -o "$tmp/$d.ref.tsv" || fail "stats $d"
+  "${MPI[@]}" -n 3 "$DPIPE" stats -q "$tmp/$d" "${COMMON[@]}" -o "$tmp/$d.3.tsv" || fail "stats $d, 3 ranks"
+  $CMP "$tmp/$d.ref.tsv" "$tmp/$d.3.tsv" - || fail "stats with fewer row groups than ranks ($d)"
+  for m in spearman hsic; do
+    "$DPIPE" corr -q "$tmp/$d" "${COMMON[@]}" -m $m -o "$tmp/$d.ref.$m.npy" || fail "corr $d"
+    "${MPI[@]}" -n 3 "$DPIPE" corr -q "$tmp/$d" "${COMMON[@]}" -m $m -o "$tmp/$d.3.$m.npy" || fail "corr $d, 3 ranks"
+    $CMP "$tmp/$d.ref.$m.npy" "$tmp/$d.3.$m.npy" - || fail "corr -m $m with fewer row groups than ranks ($d)"
+  done
 done
 
 # KLL-sketched columns (default --exact-distinct 4096 < 6000 rows): byte-identical for a fixed

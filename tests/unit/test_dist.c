@@ -140,6 +140,23 @@ static void check_ranges(dp_dataset *ds, const dp_scan_options *so, const char *
     dp_free(part.bits);
 }
 
+DP_TEST(dist_range_rank_zero_may_be_empty) {
+    /* One row group: its middle row lies in rank 1's share of 2 or 3, so rank 0 scans nothing
+     * (an empty range at 0, not "to the end"). */
+    dp_dataset *ds = gen_ds("one", 500, 1, 1000);
+    DP_ASSERT_EQ_INT(dp_dataset_n_row_groups(ds), 1);
+    for (int size = 2; size <= 3; size++) {
+        int32_t b, e;
+        dp__dist_range(ds, 0, size, &b, &e);
+        DP_ASSERT_EQ_INT(b, 0);
+        DP_ASSERT_EQ_INT(e, 0);
+        dp__dist_range(ds, 1, size, &b, &e);
+        DP_ASSERT_EQ_INT(b, 0);
+        DP_ASSERT_EQ_INT(e, 1);
+    }
+    dp_dataset_free(ds);
+}
+
 DP_TEST(scan_ranges_concatenate_to_the_full_scan) {
     dp_dataset *ds = gen_ds("g", 5100, 3, 300);
     dp_scan_options so = {.batch_rows = 128, .threads = 2};
