@@ -300,10 +300,13 @@ static int cmd_stats(int argc, char **argv) {
     if (rc == -1) {
         rc = 0;
     } else if (rc == 0) {
-        st = dp_cmd_stats((const char *const *) p.positional, p.n_positional, cfg, &ctx.o, stdout,
-                          &err);
+        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
+        if (st == DP_OK)
+            st = dp_cmd_stats((const char *const *) p.positional, p.n_positional, cfg, &ctx.o,
+                              stdout, &err);
         if (st != DP_OK)
             rc = dp_cli_fail("stats", st, &err);
+        rc = dp_mpi_finalize(rc);
     }
     dp_cli_free(&p);
     dp_config_free(cfg);
@@ -380,9 +383,13 @@ static int cmd_corr(int argc, char **argv) {
     if (rc == -1) {
         rc = 0;
     } else if (rc == 0) {
-        st = dp_cmd_corr((const char *const *) p.positional, p.n_positional, cfg, &o, stdout, &err);
+        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
+        if (st == DP_OK)
+            st = dp_cmd_corr((const char *const *) p.positional, p.n_positional, cfg, &o, stdout,
+                             &err);
         if (st != DP_OK)
             rc = dp_cli_fail("corr", st, &err);
+        rc = dp_mpi_finalize(rc);
     }
     dp_cli_free(&p);
     dp_config_free(cfg);
@@ -419,9 +426,12 @@ static int cmd_run(int argc, char **argv) {
     if (rc == -1) {
         rc = 0;
     } else if (rc == 0) {
-        st = dp_cmd_run((const char *const *) p.positional, p.n_positional, cfg, &err);
+        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
+        if (st == DP_OK)
+            st = dp_cmd_run((const char *const *) p.positional, p.n_positional, cfg, &err);
         if (st != DP_OK)
             rc = dp_cli_fail("run", st, &err);
+        rc = dp_mpi_finalize(rc);
     }
     dp_cli_free(&p);
     dp_config_free(cfg);

@@ -240,6 +240,8 @@ static void *dp__worker(void *arg) {
  * sample when it enters a new file and skips row groups without sampled rows. */
 static dp_status dp__next_task_rg(dp_scan *s, int32_t *rg_out, dp_error *err) {
     int32_t n = dp_dataset_n_row_groups(s->ds);
+    if (s->o.end_rg > 0 && s->o.end_rg < n)
+        n = s->o.end_rg;
     while (s->next_rg < n) {
         const dp_dataset_rg *g = dp_dataset_rg_at(s->ds, s->next_rg);
         if (g->rows == 0) {
@@ -391,8 +393,9 @@ dp_status dp_scan_open(const dp_dataset *ds, const int32_t *cols, int32_t n_cols
     s->row_offset = opts->start_row_offset;
     s->next_rg = opts->start_rg > 0 ? opts->start_rg : 0;
     s->input_rows_total = dp_dataset_n_rows(ds);
-    for (int32_t r = 0; r < s->next_rg && r < dp_dataset_n_row_groups(ds); r++) {
-        s->input_rows_total -= dp_dataset_rg_at(ds, r)->rows;
+    for (int32_t r = 0; r < dp_dataset_n_row_groups(ds); r++) {
+        if (r < s->next_rg || (opts->end_rg > 0 && r >= opts->end_rg))
+            s->input_rows_total -= dp_dataset_rg_at(ds, r)->rows;
     }
     if (s->o.progress_label != NULL)
         s->progress =
@@ -627,6 +630,48 @@ again:
     }
     pthread_mutex_unlock(&s->mu);
     return st;
+}
+
+dp_status dp_scan_row_offset_at(const dp_dataset *ds, const dp_scan_options *opts, int32_t rg,
+                                int64_t *row_offset, dp_error *err) {
+    *row_offset = 0;
+    int32_t n_rg = dp_dataset_n_row_groups(ds);
+    if (rg <= 0)
+        return DP_OK;
+    int64_t first = rg < n_rg ? dp_dataset_rg_at(ds, rg)->first_row : dp_dataset_n_rows(ds);
+    if (opts->mode == DP_SCAN_SAMPLE) {
+        if (opts->sample_per_file <= 0)
+            return dp_error_set(err, DP_INVALID_ARG, "sample scans need --sample-per-file > 0");
+        /* Whole files before rg's file deliver min(K, rows) each; rg's own file delivers its
+         * sampled rows that lie before rg. */
+        int32_t file = rg < n_rg ? dp_dataset_rg_at(ds, rg)->file : dp_dataset_n_files(ds);
+        int64_t off = 0;
+        for (int32_t f = 0; f < file; f++) {
+            int64_t rows = dp_dataset_file_at(ds, f)->rows;
+            off += rows < opts->sample_per_file ? rows : opts->sample_per_file;
+        }
+        if (file < dp_dataset_n_files(ds)) {
+            const dp_dataset_file *df = dp_dataset_file_at(ds, file);
+            int64_t k = df->rows < opts->sample_per_file ? df->rows : opts->sample_per_file;
+            int64_t *rows = dp_mallocarray((size_t) (k > 0 ? k : 1), sizeof *rows);
+            if (rows == NULL)
+                return dp_error_set(err, DP_NOMEM, "out of memory for %lld sampled rows",
+                                    (long long) k);
+            dp_scan_sample_rows(opts->seed, df->base_name, df->rows, k, rows);
+            for (int64_t i = 0; i < k && rows[i] < first - df->first_row; i++)
+                off++;
+            dp_free(rows);
+        }
+        *row_offset = off;
+    } else if (opts->keep_fraction > 0 && opts->keep_fraction < 1) {
+        int64_t off = 0;
+        for (int64_t r = 0; r < first; r++)
+            off += dp_scan_keeps_row(opts->keep_fraction, opts->keep_seed, r);
+        *row_offset = off;
+    } else {
+        *row_offset = first;
+    }
+    return DP_OK;
 }
 
 bool dp_scan_at_rg_boundary(const dp_scan *s) {

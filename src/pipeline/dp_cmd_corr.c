@@ -2,6 +2,7 @@
 #include "dpipe/dp_commands.h"
 #include "passes/dp_psd.h"
 #include "passes/dp_vif.h"
+#include "pipeline/dp_dist.h"
 #include "pipeline/dp_outputs.h"
 #include "pipeline/dp_passes_run.h"
 #include "util/dp_alloc.h"
@@ -41,6 +42,44 @@ static void dp__print_vif(FILE *out, const char *const *names, const dp_vif_resu
             fprintf(out, "kept %s  VIF %.6g\n", names[j], vr->vif[j]);
 }
 
+/* MPI: rank 0 alone finishes pass 1; the others receive which columns it keeps and their models,
+ * which the second scan needs (one broadcast: column count, kept flags, the models record). */
+static dp_status dp__share_pass1(int32_t n, dp_pass1_column *p1, dp__models *models,
+                                 dp_error *err) {
+    if (dp__dist_size() <= 1)
+        return DP_OK;
+    dp_status st = DP_OK;
+    dp_buf b;
+    dp_buf_init(&b);
+    if (!dp__dist_follower()) {
+        for (int32_t k = 0; k < n; k++)
+            DP_CHECK(dp_buf_append_u8(&b, p1[k].kept ? 1 : 0));
+        DP_CHECK(dp__models_serialize(models, &b, err));
+    }
+    DP_CHECK(dp__dist_bcast_buf(&b, err));
+    if (dp__dist_follower()) {
+        dp__models_reset(models);
+        if (b.size < (size_t) n)
+            DP_FAIL(err, DP_CORRUPT, "rank 0 sent %zu bytes of pass-1 results for %d columns",
+                    b.size, n);
+        DP_CHECK(dp__models_parse(b.data + n, b.size - (size_t) n, "pass-1 models from rank 0",
+                                  models, err));
+        if (models->n != n)
+            DP_FAIL(err, DP_CORRUPT, "rank 0 sent %lld models for %d columns",
+                    (long long) models->n, n);
+        for (int32_t k = 0; k < n; k++) {
+            p1[k].kept = b.data[k] != 0;
+            p1[k].rows = models->m[k].rows;
+            p1[k].n_valid = models->m[k].rows - models->m[k].n_missing;
+        }
+    }
+cleanup:
+    if (st == DP_NOMEM && err != NULL && err->msg[0] == '\0')
+        dp_error_set(err, DP_NOMEM, "out of memory");
+    dp_buf_reset(&b);
+    return st;
+}
+
 dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_config *cfg,
                       const dp_corr_options *opts, FILE *out, dp_error *err) {
     dp_status st = DP_OK;
@@ -69,9 +108,14 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
                 "--vif needs a correlation method (pearson, spearman, "
                 "gaussian), not %s",
                 method);
-    DP_CHECK(dp__check_settings(cfg, nonlinear ? DP_PASS4 : DP_PASS2, err));
-    DP_CHECK(dp__inputs_open(cfg, inputs, n_inputs, &in, err));
-    DP_CHECK(dp__env_open(&env, cfg, err));
+    st = dp__check_settings(cfg, nonlinear ? DP_PASS4 : DP_PASS2, err);
+    if (st == DP_OK)
+        st = dp__inputs_open(cfg, inputs, n_inputs, &in, err);
+    if (st == DP_OK)
+        st = dp__env_open(&env, cfg, err);
+    /* MPI: every rank must have started and see the same inputs before the scans. */
+    DP_CHECK(
+        dp__dist_agree(st, in.ds != NULL ? dp_dataset_fingerprint(in.ds) : 0, "input files", err));
     p1 = dp_calloc((size_t) in.sel.n, sizeof *p1);
     const char **all = dp_calloc((size_t) in.sel.n, sizeof *all);
     if (p1 == NULL || all == NULL) {
@@ -81,6 +125,8 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
     for (int32_t k = 0; k < in.sel.n; k++)
         all[k] = dp__col_name(&in, k);
     st = dp__p1_run(&env, in.ds, in.sel.cols, in.sel.n, all, NULL, &res1, p1, &models, err);
+    if (st == DP_OK)
+        st = dp__share_pass1(in.sel.n, p1, &models, err);
     if (st != DP_OK) {
         dp_free(all);
         goto cleanup;
@@ -100,8 +146,10 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
         }
     dp_free(all);
     dp_log_info("corr: %s matrix of the %lld columns pass 1 keeps", method, (long long) n);
-    if (n == 0)
+    if (n == 0) {
+        dp__dist_mark_shared(); /* every rank knows the same pass-1 outcome */
         DP_FAIL(err, DP_INVALID_ARG, "pass 1 keeps no column: nothing to correlate");
+    }
     M = dp_mallocarray((size_t) (n * n), sizeof *M);
     if (M == NULL)
         DP_FAIL(err, DP_NOMEM, "cannot allocate a %lld x %lld matrix", (long long) n,
@@ -112,6 +160,8 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
             DP_CHECK(dp__p2_matrix(&env, in.ds, names, n, &models, cm, NULL, M, err));
         else
             M[0] = 1;
+        if (dp__dist_follower())
+            goto cleanup;
         threshold = dp_config_double(cfg, "spearman-threshold");
     } else {
         bool hsic = strcmp(method, "hsic") == 0;
@@ -119,10 +169,14 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
         if (n >= 2) {
             DP_CHECK(dp__p4_measures(&env, in.ds, names, n, &models, hsic ? 1 : 0, hsic ? 0 : 1,
                                      NULL, &nres, &rows_used, err));
+            if (dp__dist_follower())
+                goto cleanup;
             memcpy(M, hsic ? nres.hsic : nres.rdc, (size_t) (n * n) * sizeof *M);
         } else {
             M[0] = 1;
         }
+        if (dp__dist_follower())
+            goto cleanup;
         threshold = dp_config_double(cfg, "nonlinear-threshold");
         if (opts->null_level && n >= 2) {
             const dp_nonlinear_null *z = hsic ? &nres.null_hsic : &nres.null_rdc;

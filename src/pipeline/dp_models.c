@@ -31,8 +31,16 @@ dp_status dp__models_alloc(dp__models *ms, int64_t n, dp_error *err) {
 dp_status dp__models_write(const char *path, const dp__models *ms, uint32_t *crc, dp_error *err) {
     dp_buf b;
     dp_buf_init(&b);
+    dp_status st = dp__models_serialize(ms, &b, err);
+    if (st == DP_OK)
+        st = dp__write_file(path, b.data, b.size, crc, err);
+    dp_buf_reset(&b);
+    return st;
+}
+
+dp_status dp__models_serialize(const dp__models *ms, dp_buf *b, dp_error *err) {
     dp_serial_writer w;
-    dp_sw_begin(&w, &b, DP__MODELS_MAGIC, DP__MODELS_VERSION);
+    dp_sw_begin(&w, b, DP__MODELS_MAGIC, DP__MODELS_VERSION);
     dp_sw_i64(&w, ms->n);
     for (int64_t i = 0; i < ms->n; i++) {
         const dp__model *m = &ms->m[i];
@@ -56,23 +64,27 @@ dp_status dp__models_write(const char *path, const dp__models *ms, uint32_t *crc
             dp_sw_f64_array(&w, f->hi, (size_t) f->n_knots);
         }
     }
-    dp_status st = dp_sw_end(&w, err);
-    if (st == DP_OK)
-        st = dp__write_file(path, b.data, b.size, crc, err);
-    dp_buf_reset(&b);
-    return st;
+    return dp_sw_end(&w, err);
 }
 
 dp_status dp__models_read(const char *path, dp__models *ms, dp_error *err) {
     memset(ms, 0, sizeof *ms);
     dp_buf b;
     dp_buf_init(&b);
+    dp_status st = dp__read_file(path, (size_t) 1 << 36, &b, err);
+    if (st == DP_OK)
+        st = dp__models_parse(b.data, b.size, path, ms, err);
+    dp_buf_reset(&b);
+    return st;
+}
+
+dp_status dp__models_parse(const uint8_t *data, size_t len, const char *path, dp__models *ms,
+                           dp_error *err) {
+    memset(ms, 0, sizeof *ms);
     double *tmp = NULL;
     dp_status st = DP_OK;
-    DP_CHECK(dp__read_file(path, (size_t) 1 << 36, &b, err));
     dp_serial_reader r;
-    DP_CHECK(
-        dp_sr_begin(&r, b.data, b.size, DP__MODELS_MAGIC, DP__MODELS_VERSION, path, NULL, err));
+    DP_CHECK(dp_sr_begin(&r, data, len, DP__MODELS_MAGIC, DP__MODELS_VERSION, path, NULL, err));
     int64_t n;
     if (!dp_sr_i64(&r, &n) || n < 0 || (uint64_t) n > dp_sr_remaining(&r))
         DP_FAIL(err, DP_CORRUPT, "%s: bad column count", path);
@@ -117,7 +129,6 @@ dp_status dp__models_read(const char *path, dp__models *ms, dp_error *err) {
     DP_CHECK(dp_sr_end(&r, err));
 cleanup:
     dp_free(tmp);
-    dp_buf_reset(&b);
     if (st != DP_OK)
         dp__models_reset(ms);
     return st;

@@ -9,6 +9,7 @@
 #define DP_PIPELINE_MODELS_H
 
 #include "transform/dp_marginal.h"
+#include "util/dp_buf.h"
 
 typedef struct dp__model {
     char *name;
@@ -30,6 +31,11 @@ dp_status dp__models_alloc(dp__models *ms, int64_t n, dp_error *err) DP_MUST_USE
 dp_status dp__models_write(const char *path, const dp__models *ms, uint32_t *crc,
                            dp_error *err) DP_MUST_USE;
 dp_status dp__models_read(const char *path, dp__models *ms, dp_error *err) DP_MUST_USE;
+/* The same record in memory (MPI ranks receive the models this way): appended to b / parsed from
+ * data[0..len) (`path` names the source in messages). */
+dp_status dp__models_serialize(const dp__models *ms, dp_buf *b, dp_error *err) DP_MUST_USE;
+dp_status dp__models_parse(const uint8_t *data, size_t len, const char *path, dp__models *ms,
+                           dp_error *err) DP_MUST_USE;
 /* Entry by column name, NULL when absent. */
 const dp__model *dp__models_find(const dp__models *ms, const char *name);
 

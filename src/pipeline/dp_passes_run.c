@@ -2,6 +2,7 @@
 #include "pipeline/dp_passes_run.h"
 #include "accum/dp_gram.h"
 #include "passes/dp_leiden.h"
+#include "pipeline/dp_dist.h"
 #include "pipeline/dp_scanjob.h"
 #include "util/dp_alloc.h"
 #include "util/dp_checksum.h"
@@ -116,6 +117,15 @@ static dp_status dp__p1_load(void *ctx, const uint8_t *data, size_t len, dp_erro
     return DP_OK;
 }
 
+static dp_status dp__p1_merge(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
+    dp__p1ctx *k = ctx;
+    dp_colstats *cs = NULL;
+    DP_TRY(dp_colstats_deserialize(data, len, &cs, err));
+    dp_status st = dp_colstats_merge(k->cs, cs, err);
+    dp_colstats_free(cs);
+    return st;
+}
+
 dp_status dp__p1_run(const dp__env *env, const dp_dataset *ds, const int32_t *cols, int32_t n,
                      const char *const *names, const dp__ckpt *ck, dp_colstats_result *res,
                      dp_pass1_column *out, dp__models *models, dp_error *err) {
@@ -135,8 +145,11 @@ dp_status dp__p1_run(const dp__env *env, const dp_dataset *ds, const int32_t *co
     job.consume = dp__p1_consume;
     job.save = dp__p1_save;
     job.load = dp__p1_load;
+    job.merge = dp__p1_merge;
     job.ctx = &k;
     DP_CHECK(dp__scan_job_run(&job, err));
+    if (dp__dist_follower())
+        goto cleanup; /* rank 0 holds the merged statistics and decides */
     DP_CHECK(dp_colstats_finalize(k.cs, res, err));
     int64_t kept = 0;
     DP_CHECK(dp_pass1_decide_all(res, &p1, out, &kept, err));
@@ -205,6 +218,15 @@ static dp_status dp__p2_load(void *ctx, const uint8_t *data, size_t len, dp_erro
     return DP_OK;
 }
 
+static dp_status dp__p2_merge(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
+    dp__p2ctx *k = ctx;
+    dp_gram *g = NULL;
+    DP_TRY(dp_gram_deserialize(data, len, k->env->backend, &g, NULL, err));
+    dp_status st = dp_gram_merge(k->gram, g, err);
+    dp_gram_free(g);
+    return st;
+}
+
 dp_status dp__p2_matrix(const dp__env *env, const dp_dataset *ds, const char *const *names,
                         int64_t n, const dp__models *models, dp_copula_method method,
                         const dp__ckpt *ck, double *R, dp_error *err) {
@@ -251,8 +273,11 @@ dp_status dp__p2_matrix(const dp__env *env, const dp_dataset *ds, const char *co
     job.consume = dp__p2_consume;
     job.save = dp__p2_save;
     job.load = dp__p2_load;
+    job.merge = dp__p2_merge;
     job.ctx = &k;
     DP_CHECK(dp__scan_job_run(&job, err));
+    if (dp__dist_follower())
+        goto cleanup; /* rank 0 holds the merged matrix */
     DP_CHECK(dp_gram_finalize(k.gram, R, err));
 cleanup:
     if (k.tr != NULL)
@@ -341,6 +366,25 @@ static dp_status dp__p4_load(void *ctx, const uint8_t *data, size_t len, dp_erro
 cleanup:
     for (int s = 0; s <= k->n_extra; s++)
         dp_featgram_free(g[s]);
+    return st;
+}
+
+/* Another rank's state: its main and extra accumulators, merged after ours. */
+static dp_status dp__p4_merge(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
+    dp__p4ctx *k = ctx;
+    size_t off = 0;
+    dp_status st = DP_OK;
+    for (int s = 0; s <= k->n_extra && st == DP_OK; s++) {
+        dp_featgram *g = NULL;
+        size_t used = 0;
+        st = dp_featgram_deserialize(data + off, len - off, k->env->backend, &g, &used, err);
+        if (st == DP_OK)
+            st = dp_featgram_merge(s == 0 ? k->fg : k->extra[s - 1], g, err);
+        dp_featgram_free(g);
+        off += used;
+    }
+    if (st == DP_OK && off != len)
+        st = dp_error_set(err, DP_CORRUPT, "state holds %zu unexpected bytes", len - off);
     return st;
 }
 
@@ -436,8 +480,11 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
     job.consume = dp__p4_consume;
     job.save = dp__p4_save;
     job.load = dp__p4_load;
+    job.merge = dp__p4_merge;
     job.ctx = &k;
     DP_CHECK(dp__scan_job_run(&job, err));
+    if (dp__dist_follower())
+        goto cleanup; /* rank 0 holds the merged accumulators */
     DP_CHECK(dp_featgram_flush(k.fg, err));
     *rows_used = dp_featgram_rows(k.fg);
     dp_nonlinear_options no;

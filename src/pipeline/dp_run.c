@@ -12,6 +12,7 @@
 #include "dpipe/dp_commands.h"
 #include "dpipe/dp_config.h"
 #include "dpipe/dp_features.h"
+#include "pipeline/dp_dist.h"
 #include "pipeline/dp_outputs.h"
 #include "pipeline/dp_passes_run.h"
 #include "pipeline/dp_report.h"
@@ -342,6 +343,23 @@ static uint64_t dp__key(dp__run *r, dp__pass_id id, const dp__pass_id *reads, in
 
 /* ---- lock -------------------------------------------------------------------------------- */
 
+/* Is process pid running? A zombie is not: the ranks of an MPI job that mpirun ended stay
+ * zombies until something reaps them, and their locks must not block the rerun. */
+static bool dp__pid_alive(long pid) {
+    if (kill((pid_t) pid, 0) != 0 && errno != EPERM)
+        return false;
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+    return !(paren != NULL && paren[1] == ' ' && paren[2] == 'Z');
+}
+
 static dp_status dp__lock(dp__run *r, dp_error *err) {
     char path[4096];
     dp__p(r, "dpipe.lock", path, sizeof path);
@@ -369,8 +387,7 @@ static dp_status dp__lock(dp__run *r, dp_error *err) {
                 other = 0;
             fclose(f);
         }
-        if (other > 0 && other != (long) getpid() &&
-            (kill((pid_t) other, 0) == 0 || errno == EPERM))
+        if (other > 0 && other != (long) getpid() && dp__pid_alive(other))
             return dp_error_set(err, DP_STATE,
                                 "%s is in use by another dpipe run (pid %ld); wait for it or "
                                 "remove %s if that process is gone",
@@ -421,7 +438,7 @@ static dp__ckpt dp__ck(const dp__run *r, dp__pass_id id, char *buf, size_t cap) 
 
 static void dp__drop_ckpt(const dp__run *r, dp__pass_id id) {
     char path[4096];
-    unlink(dp__ckpt_path(r, id, path, sizeof path));
+    dp__scan_job_drop_checkpoints(dp__ckpt_path(r, id, path, sizeof path)); /* and every rank's */
 }
 
 static dp_status dp__pass0(dp__run *r, dp_error *err) {
@@ -475,6 +492,8 @@ static dp_status dp__pass1(dp__run *r, dp_error *err) {
     char ckbuf[4096];
     dp__ckpt ck = dp__ck(r, DP__P1, ckbuf, sizeof ckbuf);
     DP_CHECK(dp__p1_run(&r->env, r->ds, cols, n, names, &ck, &res, out, &models, err));
+    if (dp__dist_follower())
+        goto cleanup; /* rank 0 writes the pass's files */
     /* Outputs: the table, the kept names, and the kept columns' models. */
     DP_CHECK(dp_pass1_tsv_header(&tsv, err));
     int64_t kept = 0, by_reason[5] = {0};
@@ -563,6 +582,8 @@ static dp_status dp__pass2(dp__run *r, dp_error *err) {
         dp__ckpt ck = dp__ck(r, DP__P2, ckbuf, sizeof ckbuf);
         DP_CHECK(dp__p2_matrix(&r->env, r->ds, (const char *const *) nm.v, n, &models, method, &ck,
                                R, err));
+        if (dp__dist_follower())
+            goto cleanup;
         p->rows_read = dp_dataset_n_rows(r->ds);
         p->scans = 1;
     } else if (n == 1) {
@@ -719,6 +740,8 @@ static dp_status dp__pass4(dp__run *r, dp_error *err) {
         DP_CHECK(dp__p4_measures(&r->env, r->ds, (const char *const *) nm.v, n, &models,
                                  dp_config_double(r->cfg, "w-hsic"),
                                  dp_config_double(r->cfg, "w-rdc"), &ck, &res, &rows_used, err));
+        if (dp__dist_follower())
+            goto cleanup;
         hsic = res.hsic;
         rdc = res.rdc;
         S = res.sim;
@@ -803,23 +826,37 @@ static dp_status dp__final(dp__run *r, dp_error *err) {
 
 typedef dp_status (*dp__pass_fn)(dp__run *, dp_error *);
 
+/* Under MPI, rank 0 decides reuse and finishes every pass; the other ranks take part in the
+ * scans of passes 1, 2 and 4 only, then continue from the record rank 0 broadcasts (the next
+ * passes' keys depend on it) and read the files it wrote. */
 static dp_status dp__do_pass(dp__run *r, dp__pass_id id, dp__pass_fn fn, const dp__pass_id *reads,
                              int n_reads, dp_error *err) {
     dp__pass *p = &r->P[id];
     p->key = dp__key(r, id, reads, n_reads);
-    char why[1024];
-    if (dp__reusable(r, id, why, sizeof why)) {
+    char why[1024] = "";
+    bool follower = dp__dist_follower();
+    uint8_t reuse = !follower && dp__reusable(r, id, why, sizeof why);
+    DP_TRY(dp__dist_bcast(&reuse, sizeof reuse, err));
+    if (reuse) {
         p->reused = true;
-        dp_log_info("%s: reusing earlier results (settings and inputs unchanged)",
-                    dp__pass_names[id]);
-        return dp__write_manifest(r, err);
+        if (!follower) {
+            dp_log_info("%s: reusing earlier results (settings and inputs unchanged)",
+                        dp__pass_names[id]);
+            DP_TRY(dp__write_manifest(r, err));
+        }
+    } else {
+        p->reused = false;
+        p->n_out = 0;
+        if (!follower) {
+            if (strcmp(why, "no earlier result") != 0)
+                dp_log_info("%s: recomputing: %s", dp__pass_names[id], why);
+            DP_TRY(fn(r, err));
+            DP_TRY(dp__write_manifest(r, err));
+        } else if (id == DP__P1 || id == DP__P2 || id == DP__P4) {
+            DP_TRY(fn(r, err)); /* this rank's share of the scan */
+        }
     }
-    p->reused = false;
-    p->n_out = 0;
-    if (strcmp(why, "no earlier result") != 0)
-        dp_log_info("%s: recomputing: %s", dp__pass_names[id], why);
-    DP_TRY(fn(r, err));
-    return dp__write_manifest(r, err);
+    return dp__dist_bcast(p, sizeof *p, err);
 }
 
 static void dp__summary(dp__run *r) {
@@ -857,19 +894,29 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
                             "--gpu: this dpipe has no usable CUDA backend (rebuild with CUDA on a "
                             "machine with an NVIDIA GPU); run without --gpu to use the CPU");
     if (mkdir(r->dir, 0777) != 0 && errno != EEXIST)
-        return dp_error_set(err, DP_IO, "%s: cannot create the run directory: %s", r->dir,
-                            strerror(errno));
-    DP_TRY(dp__check_settings(cfg, 0xffffffffu, err));
-    DP_TRY(dp__lock(r, err));
-    dp__interrupt_install();
-    DP_CHECK(dp__inputs_open(cfg, inputs, n_inputs, &r->in, err));
-    DP_CHECK(dp__env_open(&r->env, cfg, err));
+        st = dp_error_set(err, DP_IO, "%s: cannot create the run directory: %s", r->dir,
+                          strerror(errno));
+    if (st == DP_OK)
+        st = dp__check_settings(cfg, 0xffffffffu, err);
+    if (st == DP_OK && !dp__dist_follower())
+        st = dp__lock(r, err);
+    if (st == DP_OK) {
+        dp__interrupt_install();
+        st = dp__inputs_open(cfg, inputs, n_inputs, &r->in, err);
+    }
+    if (st == DP_OK)
+        st = dp__env_open(&r->env, cfg, err);
     /* The input key: the files (names, sizes, footers) and which columns are descriptors. */
-    r->input_key = dp_dataset_fingerprint(r->in.ds);
-    for (int32_t k = 0; k < r->in.sel.n; k++)
-        r->input_key = dp_hash64_combine(r->input_key, dp_hash64_str(dp__col_name(&r->in, k), 7));
+    if (st == DP_OK) {
+        r->input_key = dp_dataset_fingerprint(r->in.ds);
+        for (int32_t k = 0; k < r->in.sel.n; k++)
+            r->input_key =
+                dp_hash64_combine(r->input_key, dp_hash64_str(dp__col_name(&r->in, k), 7));
+    }
+    /* MPI: every rank must have started and see the same inputs before any scan. */
+    DP_CHECK(dp__dist_agree(st, r->input_key, "input files or columns", err));
     char path[4096];
-    {
+    if (!dp__dist_follower()) {
         dp_error e;
         dp_status ls = dp_json_parse_file(dp__p(r, "manifest.json", path, sizeof path),
                                           (size_t) 1 << 30, &r->old, &e);
@@ -883,7 +930,7 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
         }
     }
     /* The effective configuration, for the record. */
-    {
+    if (!dp__dist_follower()) {
         FILE *f = fopen(dp__p(r, "config.conf", path, sizeof path), "w");
         if (f == NULL)
             DP_FAIL(err, DP_IO, "%s: cannot write: %s", path, strerror(errno));
@@ -910,8 +957,8 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
     DP_CHECK(dp__do_pass(r, DP__P3, dp__pass3, r3, 2, err));
     DP_CHECK(dp__do_pass(r, DP__P4, dp__pass4, r4, 2, err));
     DP_CHECK(dp__do_pass(r, DP__FINAL, dp__final, rf, 4, err));
-    dp__summary(r);
-    {
+    if (!dp__dist_follower()) {
+        dp__summary(r);
         /* The report is redrawn every run from the files (not part of the manifest); failing
          * to draw it does not fail the run. */
         dp_error re;
@@ -919,7 +966,7 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
             dp_log_warn("could not write report.html: %s", re.msg);
     }
 cleanup:
-    if (st != DP_OK && r->in.ds != NULL) {
+    if (st != DP_OK && r->in.ds != NULL && !dp__dist_follower()) {
         dp_error e;
         if (dp__write_manifest(r, &e) != DP_OK)
             dp_log_warn("could not update the manifest: %s", e.msg);
