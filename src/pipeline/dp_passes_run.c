@@ -56,6 +56,8 @@ static void dp__job_from(dp__scan_job *job, const dp__env *env, const dp_dataset
     job->cols = cols;
     job->n_cols = n;
     dp__scan_options(env->cfg, &job->so);
+    if (env->input_is_sample)
+        job->so.mode = DP_SCAN_UNIFIED;
     if (ck != NULL && ck->path != NULL) {
         job->ckpt_path = ck->path;
         job->key = ck->key;

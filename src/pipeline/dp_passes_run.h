@@ -23,6 +23,9 @@ typedef struct dp__env {
     const dp_config *cfg;
     dp_pool *pool;
     dp_backend *backend;
+    /* The dataset the passes read is already pass 0's sample (`dpipe run`): scan it whole
+     * instead of sampling it again. */
+    bool input_is_sample;
 } dp__env;
 
 dp_status dp__env_open(dp__env *env, const dp_config *cfg, dp_error *err) DP_MUST_USE;

@@ -946,6 +946,7 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
         const char *in1[] = {dp__p(r, "sampled_data.parquet", path, sizeof path)};
         DP_CHECK(dp_dataset_open(in1, 1, &r->ds_sample, err));
         r->ds = r->ds_sample;
+        r->env.input_is_sample = true;
     }
     const dp__pass_id r1[] = {DP__P0};
     const dp__pass_id r2[] = {DP__P1};

@@ -63,4 +63,8 @@ s = json.load(open(d + '/r/summary.json'))
 assert s['initial'] == 60 and s['final'] == len(final), s
 print('planted structure recovered; %d final descriptors' % len(final))
 PY
+# Pass 0: K rows per file, and the later passes read every sampled row (not a sample of it).
+"$DPIPE" run -q "$tmp/g" --output-dir "$tmp/s" --n-metadata 1 --sample-per-file 3000 || fail "run --sample-per-file"
+[ -s "$tmp/s/sampled_data.parquet" ] || fail "no sampled_data.parquet"
+awk -F'\t' 'NR==2 {exit ($4==6000) ? 0 : 1}' "$tmp/s/pass1_statistics.tsv" || fail "pass 1 must read the 2 x 3000 sampled rows"
 echo ok
