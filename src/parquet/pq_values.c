@@ -275,6 +275,16 @@ static dp_status dp__append_timestamp(dp_buf *out, int64_t secs, int64_t frac, i
 
 static dp_status dp__format_temporal(const dp_pq_values *v, const dp_pq_column_desc *c, int64_t i,
                                      dp_buf *out) {
+    /* A temporal annotation on a physical type that cannot carry it (a damaged or odd schema):
+     * show the raw bytes rather than read past them. */
+    if (v->width != 4 && v->width != 8 && v->width != 12) {
+        const uint8_t *p;
+        size_t n;
+        dp__bytes(v, i, &p, &n);
+        return dp__append_hex(out, p, n);
+    }
+    if ((c->type == DP_PQ_INT96) != (v->width == 12))
+        return dp__append_hex(out, dp__fixed(v, i), (size_t) v->width);
     const uint8_t *p = dp__fixed(v, i);
     if (c->type == DP_PQ_INT96) {
         /* Nanoseconds of the day (8 bytes LE) then the Julian day (4 bytes LE). */
