@@ -17,14 +17,20 @@ dp_status dp__env_open(dp__env *env, const dp_config *cfg, dp_error *err) {
     DP_TRY(dp_pool_create(threads, &env->pool, err));
     dp_backend_cpu_options bo = {.threads = threads};
     dp_status st = dp_backend_cpu_create(&bo, &env->backend, err);
-    if (st != DP_OK) {
-        dp_pool_free(env->pool);
-        env->pool = NULL;
+    if (st == DP_OK && dp_config_bool(cfg, "gpu")) {
+        dp_cuda_options co = {.gpu_id = (int) dp_config_int(cfg, "gpu-id"),
+                              .max_gpu_memory_gb = dp_config_double(cfg, "max-gpu-memory-gb")};
+        st = dp_cuda_precision_parse(dp_config_text(cfg, "precision"), &co.precision, err);
+        if (st == DP_OK)
+            st = dp_cuda_open(&co, &env->cuda, err);
     }
+    if (st != DP_OK)
+        dp__env_close(env);
     return st;
 }
 
 void dp__env_close(dp__env *env) {
+    dp_cuda_close(env->cuda);
     dp_backend_free(env->backend);
     dp_pool_free(env->pool);
     memset(env, 0, sizeof *env);
@@ -46,6 +52,10 @@ dp_status dp__cols_by_name(const dp_dataset *ds, const char *const *names, int64
     return DP_OK;
 }
 
+static void dp__gpu_progress(void *ctx, char *buf, int cap) {
+    dp_cuda_progress_text(ctx, buf, cap);
+}
+
 static void dp__job_from(dp__scan_job *job, const dp__env *env, const dp_dataset *ds,
                          const int32_t *cols, int32_t n, const dp__ckpt *ck, const char *label) {
     memset(job, 0, sizeof *job);
@@ -54,6 +64,10 @@ static void dp__job_from(dp__scan_job *job, const dp__env *env, const dp_dataset
     job->cols = cols;
     job->n_cols = n;
     dp__scan_options(env->cfg, &job->so);
+    if (env->cuda != NULL) {
+        job->so.progress_extra = dp__gpu_progress;
+        job->so.progress_extra_ctx = env->cuda;
+    }
     if (ck != NULL && ck->path != NULL) {
         job->ckpt_path = ck->path;
         job->key = ck->key;
@@ -169,6 +183,7 @@ typedef struct {
     int64_t n;
     dp_batch tb; /* transformed batch */
     const dp_batch *b;
+    dp_cuda_gram *dg; /* --gpu: the device accumulator; gram mirrors it at saves and the end */
 } dp__p2ctx;
 
 static void dp__p2_task(void *arg, int64_t j) {
@@ -178,6 +193,8 @@ static void dp__p2_task(void *arg, int64_t j) {
 
 static dp_status dp__p2_consume(void *ctx, const dp_batch *b, dp_error *err) {
     dp__p2ctx *k = ctx;
+    if (k->dg != NULL)
+        return dp_cuda_gram_update(k->dg, b, err);
     k->b = b;
     k->tb.n_rows = b->n_rows;
     k->tb.row_offset = b->row_offset;
@@ -188,7 +205,10 @@ static dp_status dp__p2_consume(void *ctx, const dp_batch *b, dp_error *err) {
 }
 
 static dp_status dp__p2_save(void *ctx, dp_buf *out, dp_error *err) {
-    return dp_gram_serialize(((dp__p2ctx *) ctx)->gram, out, err);
+    dp__p2ctx *k = ctx;
+    if (k->dg != NULL)
+        DP_TRY(dp_cuda_gram_store(k->dg, k->gram, err));
+    return dp_gram_serialize(k->gram, out, err);
 }
 
 static dp_status dp__p2_load(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
@@ -198,6 +218,11 @@ static dp_status dp__p2_load(void *ctx, const uint8_t *data, size_t len, dp_erro
     if (dp_gram_cols(g) != k->n) {
         dp_gram_free(g);
         return dp_error_set(err, DP_STATE, "checkpoint of another column set");
+    }
+    dp_status st = k->dg != NULL ? dp_cuda_gram_load(k->dg, g, err) : DP_OK;
+    if (st != DP_OK) {
+        dp_gram_free(g);
+        return st;
     }
     dp_gram_free(k->gram);
     k->gram = g;
@@ -247,11 +272,21 @@ dp_status dp__p2_matrix(const dp__env *env, const dp_dataset *ds, const char *co
     dp__scan_job job;
     dp__job_from(&job, env, ds, cols, (int32_t) n, ck, "pass 2 scan");
     DP_CHECK(dp_batch_init(&k.tb, job.so.batch_rows > 0 ? job.so.batch_rows : 65536, n, err));
+    if (env->cuda != NULL)
+        DP_CHECK(dp_cuda_gram_create(env->cuda, k.gram, k.tr, job.so.batch_rows, env->pool, &k.dg,
+                                     err));
     job.consume = dp__p2_consume;
     job.save = dp__p2_save;
     job.load = dp__p2_load;
     job.ctx = &k;
     DP_CHECK(dp__scan_job_run(&job, err));
+    if (k.dg != NULL) {
+        dp_cuda_stats cs;
+        DP_CHECK(dp_cuda_gram_flush(k.dg, err));
+        DP_CHECK(dp_cuda_gram_store(k.dg, k.gram, err));
+        dp_cuda_gram_get_stats(k.dg, &cs);
+        dp_cuda_log_stats("pass 2", &cs);
+    }
     DP_CHECK(dp_gram_finalize(k.gram, R, err));
 cleanup:
     if (k.tr != NULL)
@@ -262,6 +297,7 @@ cleanup:
     dp_free(impute);
     dp_free(cols);
     dp_batch_reset(&k.tb);
+    dp_cuda_gram_free(k.dg);
     dp_gram_free(k.gram);
     return st;
 }
@@ -276,6 +312,7 @@ typedef struct {
     double *z, *u; /* cap x n */
     int64_t cap;
     const dp_batch *b;
+    dp_cuda_featgram *dfg; /* --gpu: the device accumulator; fg mirrors it at saves and the end */
 } dp__p4ctx;
 
 static void dp__p4_task(void *arg, int64_t j) {
@@ -289,6 +326,8 @@ static void dp__p4_task(void *arg, int64_t j) {
 
 static dp_status dp__p4_consume(void *ctx, const dp_batch *b, dp_error *err) {
     dp__p4ctx *k = ctx;
+    if (k->dfg != NULL)
+        return dp_cuda_featgram_update(k->dfg, b, err);
     if (b->n_rows > k->cap)
         return dp_error_set(err, DP_STATE, "batch of %lld rows exceeds %lld", (long long) b->n_rows,
                             (long long) k->cap);
@@ -298,7 +337,10 @@ static dp_status dp__p4_consume(void *ctx, const dp_batch *b, dp_error *err) {
 }
 
 static dp_status dp__p4_save(void *ctx, dp_buf *out, dp_error *err) {
-    return dp_featgram_serialize(((dp__p4ctx *) ctx)->fg, out, err);
+    dp__p4ctx *k = ctx;
+    if (k->dfg != NULL)
+        DP_TRY(dp_cuda_featgram_store(k->dfg, k->fg, err));
+    return dp_featgram_serialize(k->fg, out, err);
 }
 
 static dp_status dp__p4_load(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
@@ -308,6 +350,11 @@ static dp_status dp__p4_load(void *ctx, const uint8_t *data, size_t len, dp_erro
     if (dp_featgram_columns(g) != k->n) {
         dp_featgram_free(g);
         return dp_error_set(err, DP_STATE, "checkpoint of another column set");
+    }
+    dp_status st = k->dfg != NULL ? dp_cuda_featgram_load(k->dfg, g, err) : DP_OK;
+    if (st != DP_OK) {
+        dp_featgram_free(g);
+        return st;
     }
     dp_featgram_free(k->fg);
     k->fg = g;
@@ -379,11 +426,21 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
             DP_CHECK(
                 dp_copula_col_prepare(&k.tu[j], DP_COPULA_UNIFORM_RDC, &m->fit, false, 0, 0, err));
     }
+    if (env->cuda != NULL)
+        DP_CHECK(dp_cuda_featgram_create(env->cuda, k.fg, k.tz, k.tu, job.so.batch_rows, env->pool,
+                                         &k.dfg, err));
     job.consume = dp__p4_consume;
     job.save = dp__p4_save;
     job.load = dp__p4_load;
     job.ctx = &k;
     DP_CHECK(dp__scan_job_run(&job, err));
+    if (k.dfg != NULL) {
+        dp_cuda_stats cs;
+        DP_CHECK(dp_cuda_featgram_flush(k.dfg, err));
+        DP_CHECK(dp_cuda_featgram_store(k.dfg, k.fg, err));
+        dp_cuda_featgram_get_stats(k.dfg, &cs);
+        dp_cuda_log_stats("pass 4", &cs);
+    }
     DP_CHECK(dp_featgram_flush(k.fg, err));
     *rows_used = dp_featgram_rows(k.fg);
     dp_nonlinear_options no;
@@ -404,6 +461,7 @@ cleanup:
     dp_free(k.z);
     dp_free(k.u);
     dp_free(cols);
+    dp_cuda_featgram_free(k.dfg);
     dp_featgram_free(k.fg);
     return st;
 }

@@ -5,6 +5,7 @@
 #ifndef DP_PIPELINE_PASSES_RUN_H
 #define DP_PIPELINE_PASSES_RUN_H
 
+#include "backend/cuda/dp_cuda.h"
 #include "passes/dp_cluster.h"
 #include "passes/dp_nonlinear.h"
 #include "pipeline/dp_models.h"
@@ -23,6 +24,7 @@ typedef struct dp__env {
     const dp_config *cfg;
     dp_pool *pool;
     dp_backend *backend;
+    dp_cuda_ctx *cuda; /* --gpu: the device of passes 2 and 4; NULL = CPU only */
 } dp__env;
 
 dp_status dp__env_open(dp__env *env, const dp_config *cfg, dp_error *err) DP_MUST_USE;
