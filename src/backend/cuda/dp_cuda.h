@@ -12,9 +12,11 @@
  * masks, and cuBLAS accumulates the products block by block with the same block structure as the
  * CPU accumulators: DSYRK for Z'Z / G'G, DGEMM and DSYRK for the pairwise-complete mask products
  * (only over the columns that have a missing value in the block), float64 by default.
- * --precision fp32 / tf32 computes each block's big product (Z'Z, G'G) in float32 (SSYRK) or
- * TF32 tensor cores (GEMM) and adds it to the float64 sums every <= 16384 rows; everything else
- * stays float64 (docs/gpu.md states the error).
+ * --precision fp32 / tf32 computes each block's big product (pass 2: Z'Z; pass 4: G'G of the
+ * HSIC part) in float32 (SSYRK) or TF32 tensor cores (GEMM) and adds it to the float64 sums every
+ * <= 16384 rows; everything else stays float64, including the pass-4 RDC part (its whitening
+ * with a 1e-6 ridge turns float32 rounding into RDC errors of 0.1 to 0.8) and the diagonal blocks
+ * of the HSIC part (constant-column detection). docs/gpu.md states the errors.
  *
  * Same results. The device accumulators keep the CPU ones' sums in device memory and move them
  * into and out of a host accumulator of the same shape (dp_cuda_*_store / _load), so finalize,

@@ -4,7 +4,12 @@
  * Block structure as dp_featgram: rows are staged into blocks of block_rows rows counted from the
  * first row received; every block goes through the same steps as dp__flush_part on the CPU, per
  * part (HSIC: Mercer features of the normal score; RDC: sine features of the uniform copula):
- *   S  += G'G                       (DSYRK; float32 / TF32 options as in the pass-2 accumulator)
+ *   S  += G'G                       (DSYRK; with --precision fp32 / tf32 the HSIC part's S in
+ *                                     float32 / TF32 as in pass 2, its diagonal blocks in
+ *                                     float64; the RDC part always in float64: its whitening
+ *                                     (C_ii + 1e-6 tr/k I)^(-1/2) turns float32 rounding of C
+ *                                     into errors of 0.1 (fp32) to 0.8 (tf32) in RDC, measured
+ *                                     with tests/emu)
  *   s  += column sums of G
  *   T[:, J] += G' M_J, MM[J, J] += M_J' M_J  for the columns J with a missing value in the block
  *   shadow pairs: X_q += G_i' G_j lagged by floor(r/3) rows (cyclic), and their observed rows.
@@ -26,6 +31,8 @@ typedef struct dp__cu_fgpart {
     int64_t *obs;
     uint8_t *mis;
     float *Gf, *Sf;
+    double *Sd; /* fp32/tf32: the diagonal blocks of S, accumulated in float64 */
+    bool low;   /* this part's big product in float32 / TF32 (HSIC only) */
     int32_t *J;                       /* device: columns with a missing value in the block */
     int64_t *miss, *blk_miss, *sh_rows; /* host */
     bool t_used;
@@ -155,6 +162,8 @@ dp_status dp_cuda_featgram_create(dp_cuda_ctx *ctx, dp_featgram *host, const dp_
         pt->obs = pt->shS != NULL ? (int64_t *) (pt->shS + g->nq * pt->f * pt->f) : NULL;
         pt->Gf = dp__at(g->arena, pl, base + DP_CUDA_F_GF);
         pt->Sf = dp__at(g->arena, pl, base + DP_CUDA_F_SF);
+        pt->Sd = dp__at(g->arena, pl, base + DP_CUDA_F_SD);
+        pt->low = i == 0 && g->prec != DP_CUDA_FP64;
         pt->miss = dp_calloc((size_t) p, sizeof(int64_t));
         pt->blk_miss = dp_calloc((size_t) p, sizeof(int64_t));
         pt->sh_rows = dp_calloc((size_t) (g->nq > 0 ? g->nq : 1), sizeof(int64_t));
@@ -261,10 +270,15 @@ cleanup:
     return st;
 }
 
+/* Add the float32 partial co-moments to S, then put the float64 diagonal blocks in place: each
+ * column's own block C_ii decides whether it is constant (a trace below 1e-13 of its second
+ * moment) and whitens RDC, which float32 rounding would spoil. */
 static dp_status dp__fg_fold(dp_cuda_featgram *g, dp__cu_fgpart *pt, dp_error *err) {
     if (pt->fold == 0)
         return DP_OK;
-    DP_TRY(DP_CU(err, dp__k_fold_upper(g->ctx->compute, pt->Sf, pt->N, pt->N, pt->S, pt->N)));
+    cudaStream_t s = g->ctx->compute;
+    DP_TRY(DP_CU(err, dp__k_fold_upper(s, pt->Sf, pt->N, pt->N, pt->S, pt->N)));
+    DP_TRY(DP_CU(err, dp__k_diag_blocks(s, pt->S, pt->N, pt->f, g->p, pt->Sd, 1)));
     pt->fold = 0;
     return DP_OK;
 }
@@ -277,7 +291,7 @@ static dp_status dp__fg_process_part(dp_cuda_featgram *g, dp__cu_fgpart *pt, int
     const int64_t p = g->p, R = g->R, N = pt->N;
     const int iN = (int) N, ir = (int) r, iR = (int) R, ip = (int) p;
     const double one = 1.0, zero = 0.0;
-    if (g->prec == DP_CUDA_FP64) {
+    if (!pt->low) {
         DP_TRY(DP_CU(err, cublasDsyrk(h, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_T, iN, ir, &one, pt->G,
                                       iR, &one, pt->S, iN)));
     } else {
@@ -291,6 +305,10 @@ static dp_status dp__fg_process_part(dp_cuda_featgram *g, dp__cu_fgpart *pt, int
                                            CUDA_R_32F, iR, pt->Gf, CUDA_R_32F, iR, &betaf, pt->Sf,
                                            CUDA_R_32F, iN, CUBLAS_COMPUTE_32F_FAST_TF32,
                                            CUBLAS_GEMM_DEFAULT)));
+        const long long fr = (long long) pt->f * R;
+        DP_TRY(DP_CU(err, cublasDgemmStridedBatched(
+                              h, CUBLAS_OP_T, CUBLAS_OP_N, pt->f, pt->f, ir, &one, pt->G, iR, fr,
+                              pt->G, iR, fr, &one, pt->Sd, pt->f, (long long) pt->f * pt->f, ip)));
         if (++pt->fold >= g->fold_every)
             DP_TRY(dp__fg_fold(g, pt, err));
     }
@@ -467,6 +485,8 @@ dp_status dp_cuda_featgram_load(dp_cuda_featgram *g, dp_featgram *host, dp_error
             continue;
         const size_t N = (size_t) pt->N, pp = (size_t) p, f = (size_t) pt->f;
         DP_TRY(dp__cu_h2d(ctx, pt->S, o->S, N * N * sizeof(double), err));
+        if (pt->Sd != NULL)
+            DP_TRY(DP_CU(err, dp__k_diag_blocks(ctx->compute, pt->S, pt->N, pt->f, p, pt->Sd, 0)));
         DP_TRY(dp__cu_h2d(ctx, pt->s, o->s, N * sizeof(double), err));
         if (o->T != NULL)
             DP_TRY(dp__cu_h2d(ctx, pt->T, o->T, N * pp * sizeof(double), err));

@@ -131,18 +131,19 @@ void dp_cuda_plan_gram(const dp_cuda_gram_shape *s, dp_cuda_plan *pl) {
 void dp_cuda_plan_featgram(const dp_cuda_featgram_shape *s, dp_cuda_plan *pl) {
     dp_cuda_plan_init(pl, "pass 4 (features)");
     const int64_t p = s->p, R = s->block_rows;
-    const int64_t low = s->prec != DP_CUDA_FP64 ? 1 : 0;
     static const char *const names[2][DP_CUDA_F_PART_ITEMS] = {
         {"HSIC co-moments", "HSIC feature sums and pilots", "HSIC missing-value sums",
          "HSIC missing-value temporary", "HSIC missing pair counts", "HSIC missing indicators",
          "HSIC feature block", "HSIC missing flags", "HSIC shadow pairs", "HSIC float32 block",
-         "HSIC float32 partial sums"},
+         "HSIC float32 partial sums", "HSIC float64 diagonal blocks"},
         {"RDC co-moments", "RDC feature sums and pilots", "RDC missing-value sums",
          "RDC missing-value temporary", "RDC missing pair counts", "RDC missing indicators",
          "RDC feature block", "RDC missing flags", "RDC shadow pairs", "RDC float32 block",
-         "RDC float32 partial sums"}};
+         "RDC float32 partial sums", "RDC float64 diagonal blocks"}};
     for (int part = 0; part < 2; part++) {
         const int64_t f = part == 0 ? s->m : s->k, on = f > 0 ? 1 : 0;
+        /* reduced precision for the HSIC part only (dp_cuda.h: RDC stays float64) */
+        const int64_t low = part == 0 && s->prec != DP_CUDA_FP64 ? 1 : 0;
         const int64_t N = dp_cuda_bytes3(pl, p, f, 1);
         const int64_t NN = dp_cuda_bytes3(pl, N, N, 1);
         const char *const *nm = names[part];
@@ -158,6 +159,7 @@ void dp_cuda_plan_featgram(const dp_cuda_featgram_shape *s, dp_cuda_plan *pl) {
                          8);
         dp_cuda_plan_add(pl, nm[DP_CUDA_F_GF], low * dp_cuda_bytes3(pl, R, N, 1), 4);
         dp_cuda_plan_add(pl, nm[DP_CUDA_F_SF], low * NN, 4);
+        dp_cuda_plan_add(pl, nm[DP_CUDA_F_SD], low * dp_cuda_bytes3(pl, p, f, f), 8);
     }
     dp_cuda_plan_add(pl, "batch ring (device)", dp_cuda_bytes3(pl, DP_CUDA_SLOTS, s->slot_rows, p),
                      8);

@@ -116,7 +116,8 @@ typedef struct dp_cuda_featgram_shape {
     int64_t n_knots;
 } dp_cuda_featgram_shape;
 
-/* Item indices of the pass-4 plan: DP_CUDA_F_PART_ITEMS per part (HSIC first), then shared. */
+/* Item indices of the pass-4 plan: DP_CUDA_F_PART_ITEMS per part (HSIC first), then shared. The
+ * float32 items exist for the HSIC part only: the RDC part always accumulates in float64. */
 enum {
     DP_CUDA_F_S = 0, /* N x N upper co-moments */
     DP_CUDA_F_SVEC,  /* 2 N: sums, pilots */
@@ -129,6 +130,7 @@ enum {
     DP_CUDA_F_SH,    /* n_pairs x (f^2 + 1): shadow sums and observed counts */
     DP_CUDA_F_GF,    /* fp32/tf32: block_rows x N floats */
     DP_CUDA_F_SF,    /* fp32/tf32: N x N float partial sums */
+    DP_CUDA_F_SD,    /* fp32/tf32: p blocks of f x f: the diagonal blocks of S in float64 */
     DP_CUDA_F_PART_ITEMS
 };
 enum {

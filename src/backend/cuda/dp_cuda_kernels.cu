@@ -154,6 +154,22 @@ __global__ void k_fg_mask(const uint8_t *mis, int64_t ldm, int64_t rows, const i
     Mi[t + c * ldmi] = mis[t + (int64_t) J[c] * ldm] ? 1.0 : 0.0;
 }
 
+__global__ void k_diag_blocks(double *S, int64_t N, int64_t f, int64_t p, double *Sd, int to_S) {
+    const int64_t e = (int64_t) blockIdx.x * DP_K_THREADS + threadIdx.x;
+    if (e >= p * f * f)
+        return;
+    const int64_t i = e / (f * f), a = e % f, b = (e / f) % f;
+    if (a > b)
+        return;
+    double *s = S + (i * f + a) + (i * f + b) * N, *d = Sd + i * f * f;
+    if (to_S) {
+        *s = d[a + b * f];
+    } else {
+        d[a + b * f] = *s;
+        d[b + a * f] = *s;
+    }
+}
+
 /* Entries per thread held in registers; a block covers DP_K_THREADS * DP_SH_EPT entries of the
  * f x f output per pass over the rows (f <= 45 in one pass). */
 #define DP_SH_EPT 8
@@ -315,6 +331,18 @@ cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int6
                                                                  values, lo, hi, kvz, kvu, mf, rw,
                                                                  rb, rpilot, k, Gh, Gr, ldg, mh,
                                                                  mr);
+    return cudaGetLastError();
+}
+
+cudaError_t dp__k_diag_blocks(cudaStream_t s, double *S, int64_t N, int32_t f, int64_t p,
+                              double *Sd, int to_S) {
+    if (p <= 0 || f <= 0)
+        return cudaSuccess;
+    const int64_t ff = (int64_t) f * f;
+    const int64_t nb = p <= INT64_MAX / ff ? dp_blocks(p * ff) : 0;
+    if (nb == 0)
+        return cudaErrorInvalidConfiguration;
+    k_diag_blocks<<<(unsigned) nb, DP_K_THREADS, 0, s>>>(S, N, f, p, Sd, to_S);
     return cudaGetLastError();
 }
 

@@ -44,6 +44,12 @@ cudaError_t dp__k_to_float(cudaStream_t s, const double *src, int64_t lds, int64
 cudaError_t dp__k_fold_upper(cudaStream_t s, const float *acc32, int64_t ld32, int64_t n,
                              double *acc64, int64_t ld64);
 
+/* The p diagonal f x f blocks of S (N = p f, ld N) and Sd (block i at Sd + i f^2, ld f):
+ * to_S: S[upper of block i] = Sd[upper of block i]; else Sd[block i] = S's block, both halves
+ * from S's upper triangle. */
+cudaError_t dp__k_diag_blocks(cudaStream_t s, double *S, int64_t N, int32_t f, int64_t p,
+                              double *Sd, int to_S);
+
 /* Pass-4 features of rows x p raw values (x, ld ldx): for each column j the normal score z and
  * the uniform copula u, then Gh[t + (j m + a) ldg] = psi_a(z) - pilot_a (m = mf.m; skipped when
  * 0) and Gr[t + (j k + a) ldg] = sin(w u + b) - pilot (k; skipped when 0); missing flags
