@@ -139,4 +139,19 @@ void dp_cuda_featgram_get_stats(const dp_cuda_featgram *g, dp_cuda_stats *out);
 /* One info line with the stats of a finished scan ("pass 2 on the GPU: ..."). */
 void dp_cuda_log_stats(const char *what, const dp_cuda_stats *s);
 
+/* ---- for bench/ ----------------------------------------------------------------------------- */
+
+/* Stats of the last pass-2 (pass = 2) or pass-4 (pass = 4) device accumulator freed on ctx
+ * (zeros when none). */
+void dp_cuda_last_stats(const dp_cuda_ctx *ctx, int pass, dp_cuda_stats *out);
+/* cuBLAS's rate on this device for the accumulators' main product C = A'A (n x n, upper, from
+ * k rows): DSYRK (fp64), SSYRK (fp32) or a TF32 GEMM (tf32), counted as n(n+1)k flops per call
+ * (the flops the accumulators count), best of `reps` timed calls after a warm-up. Temporary
+ * device memory (k n + n^2 elements); LIMIT when it does not fit the free memory. */
+dp_status dp_cuda_bench_syrk(dp_cuda_ctx *ctx, int64_t n, int64_t k, dp_cuda_precision prec,
+                             int reps, double *gflops, dp_error *err) DP_MUST_USE;
+/* Pinned host-to-device copy bandwidth (GB/s) for `bytes`, best of `reps`. */
+dp_status dp_cuda_bench_h2d(dp_cuda_ctx *ctx, int64_t bytes, int reps, double *gbps,
+                            dp_error *err) DP_MUST_USE;
+
 #endif

@@ -390,3 +390,100 @@ dp_status dp__cu_ring_aux_send(dp__cu_ring *r, dp_cuda_ctx *ctx, int32_t slot, i
     r->aux_pending[slot] = true;
     return DP_OK;
 }
+
+/* ---- bench ------------------------------------------------------------------------------------ */
+
+void dp_cuda_last_stats(const dp_cuda_ctx *ctx, int pass, dp_cuda_stats *out) {
+    *out = pass == 2 ? ctx->last[0] : pass == 4 ? ctx->last[1] : (dp_cuda_stats){0};
+}
+
+dp_status dp_cuda_bench_syrk(dp_cuda_ctx *ctx, int64_t n, int64_t k, dp_cuda_precision prec,
+                             int reps, double *gflops, dp_error *err) {
+    dp_status st = DP_OK;
+    void *A = NULL, *C = NULL;
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    *gflops = 0;
+    const size_t es = prec == DP_CUDA_FP64 ? 8 : 4;
+    DP_CHECK(dp__cu_fits_int(n, k, n * k, "cuBLAS benchmark", err));
+    size_t fr = 0, tot = 0;
+    DP_CHECK(DP_CU(err, cudaMemGetInfo(&fr, &tot)));
+    size_t need = ((size_t) n * (size_t) k + (size_t) n * (size_t) n) * es;
+    if (need > fr / 10 * 9)
+        DP_FAIL(err, DP_LIMIT, "cuBLAS benchmark: %zu bytes do not fit %zu free", need, fr);
+    DP_CHECK(DP_CU(err, cudaMalloc(&A, (size_t) n * (size_t) k * es)));
+    DP_CHECK(DP_CU(err, cudaMalloc(&C, (size_t) n * (size_t) n * es)));
+    /* 0x3c bytes: small normal numbers in both widths, no NaN / Inf */
+    DP_CHECK(DP_CU(err, cudaMemsetAsync(A, 0x3c, (size_t) n * (size_t) k * es, ctx->compute)));
+    DP_CHECK(DP_CU(err, cudaEventCreate(&e0)));
+    DP_CHECK(DP_CU(err, cudaEventCreate(&e1)));
+    const int in = (int) n, ik = (int) k;
+    const double one = 1.0, zero = 0.0;
+    const float onef = 1.0f, zerof = 0.0f;
+    float best = 0;
+    for (int r = 0; r <= reps; r++) { /* r = 0 warms up */
+        DP_CHECK(DP_CU(err, cudaEventRecord(e0, ctx->compute)));
+        if (prec == DP_CUDA_FP64)
+            DP_CHECK(DP_CU(err, cublasDsyrk(ctx->blas, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_T, in, ik,
+                                            &one, A, ik, &zero, C, in)));
+        else if (prec == DP_CUDA_FP32)
+            DP_CHECK(DP_CU(err, cublasSsyrk(ctx->blas, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_T, in, ik,
+                                            &onef, A, ik, &zerof, C, in)));
+        else
+            DP_CHECK(DP_CU(err, cublasGemmEx(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, in, in, ik, &onef,
+                                             A, CUDA_R_32F, ik, A, CUDA_R_32F, ik, &zerof, C,
+                                             CUDA_R_32F, in, CUBLAS_COMPUTE_32F_FAST_TF32,
+                                             CUBLAS_GEMM_DEFAULT)));
+        DP_CHECK(DP_CU(err, cudaEventRecord(e1, ctx->compute)));
+        DP_CHECK(DP_CU(err, cudaEventSynchronize(e1)));
+        float ms = 0;
+        DP_CHECK(DP_CU(err, cudaEventElapsedTime(&ms, e0, e1)));
+        if (r > 0 && (best == 0 || ms < best))
+            best = ms;
+    }
+    if (best > 0)
+        *gflops = (double) n * (double) (n + 1) * (double) k / ((double) best * 1e-3) / 1e9;
+cleanup:
+    if (e0 != NULL)
+        cudaEventDestroy(e0);
+    if (e1 != NULL)
+        cudaEventDestroy(e1);
+    cudaFree(A);
+    cudaFree(C);
+    return st;
+}
+
+dp_status dp_cuda_bench_h2d(dp_cuda_ctx *ctx, int64_t bytes, int reps, double *gbps,
+                            dp_error *err) {
+    dp_status st = DP_OK;
+    void *h = NULL, *d = NULL;
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    *gbps = 0;
+    DP_CHECK(DP_CU(err, cudaHostAlloc(&h, (size_t) bytes, cudaHostAllocDefault)));
+    DP_CHECK(DP_CU(err, cudaMalloc(&d, (size_t) bytes)));
+    memset(h, 1, (size_t) bytes);
+    DP_CHECK(DP_CU(err, cudaEventCreate(&e0)));
+    DP_CHECK(DP_CU(err, cudaEventCreate(&e1)));
+    float best = 0;
+    for (int r = 0; r <= reps; r++) {
+        DP_CHECK(DP_CU(err, cudaEventRecord(e0, ctx->copy)));
+        DP_CHECK(DP_CU(err, cudaMemcpyAsync(d, h, (size_t) bytes, cudaMemcpyHostToDevice,
+                                            ctx->copy)));
+        DP_CHECK(DP_CU(err, cudaEventRecord(e1, ctx->copy)));
+        DP_CHECK(DP_CU(err, cudaEventSynchronize(e1)));
+        float ms = 0;
+        DP_CHECK(DP_CU(err, cudaEventElapsedTime(&ms, e0, e1)));
+        if (r > 0 && (best == 0 || ms < best))
+            best = ms;
+    }
+    if (best > 0)
+        *gbps = (double) bytes / ((double) best * 1e-3) / 1e9;
+cleanup:
+    if (e0 != NULL)
+        cudaEventDestroy(e0);
+    if (e1 != NULL)
+        cudaEventDestroy(e1);
+    cudaFree(d);
+    if (h != NULL)
+        cudaFreeHost(h);
+    return st;
+}

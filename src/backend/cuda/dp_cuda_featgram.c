@@ -69,8 +69,10 @@ struct dp_cuda_featgram {
 void dp_cuda_featgram_free(dp_cuda_featgram *g) {
     if (g == NULL)
         return;
-    if (g->ctx != NULL)
+    if (g->ctx != NULL) {
         (void) cudaStreamSynchronize(g->ctx->compute);
+        dp_cuda_featgram_get_stats(g, &g->ctx->last[1]);
+    }
     dp__cu_ring_free(&g->ring);
     dp__cu_arena_free(g->ctx, &g->plan, g->arena);
     for (int i = 0; i < 2; i++) {

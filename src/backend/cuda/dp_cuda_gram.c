@@ -53,8 +53,10 @@ struct dp_cuda_gram {
 void dp_cuda_gram_free(dp_cuda_gram *g) {
     if (g == NULL)
         return;
-    if (g->ctx != NULL)
+    if (g->ctx != NULL) {
         (void) cudaStreamSynchronize(g->ctx->compute);
+        dp_cuda_gram_get_stats(g, &g->ctx->last[0]);
+    }
     dp__cu_ring_free(&g->ring);
     dp__cu_arena_free(g->ctx, &g->plan, g->arena);
     dp_free(g->hcols);

@@ -41,6 +41,7 @@ struct dp_cuda_ctx {
     cublasHandle_t blas;
     void *workspace; /* cuBLAS workspace (fixed, so it is in the budget) */
     char describe[512];
+    dp_cuda_stats last[2]; /* of the last pass-2 / pass-4 accumulator freed (bench/) */
 };
 
 /* Reserve / release device memory against the budget: cudaMalloc of one arena after

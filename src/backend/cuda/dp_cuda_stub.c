@@ -131,3 +131,22 @@ void dp_cuda_featgram_get_stats(const dp_cuda_featgram *g, dp_cuda_stats *out) {
     (void) g;
     *out = (dp_cuda_stats){0};
 }
+
+void dp_cuda_last_stats(const dp_cuda_ctx *ctx, int pass, dp_cuda_stats *out) {
+    (void) ctx, (void) pass;
+    *out = (dp_cuda_stats){0};
+}
+
+dp_status dp_cuda_bench_syrk(dp_cuda_ctx *ctx, int64_t n, int64_t k, dp_cuda_precision prec,
+                             int reps, double *gflops, dp_error *err) {
+    (void) ctx, (void) n, (void) k, (void) prec, (void) reps;
+    *gflops = 0;
+    return dp_error_set(err, DP_UNSUPPORTED, "%s", DP__NO_CUDA);
+}
+
+dp_status dp_cuda_bench_h2d(dp_cuda_ctx *ctx, int64_t bytes, int reps, double *gbps,
+                            dp_error *err) {
+    (void) ctx, (void) bytes, (void) reps;
+    *gbps = 0;
+    return dp_error_set(err, DP_UNSUPPORTED, "%s", DP__NO_CUDA);
+}
