@@ -176,8 +176,8 @@ static int case_p4(bench *b, const char *name, bool gpu, const char *prec, int64
     dp_nonlinear_result_init(&res);
     int64_t used = 0;
     double t0 = dp_now();
-    dp_status st = dp__p4_measures(&env, b->in.ds, (const char *const *) b->names, b->p,
-                                   &b->models, NULL, &res, &used, &err);
+    dp_status st = dp__p4_measures(&env, b->in.ds, (const char *const *) b->names, b->p, &b->models,
+                                   NULL, &res, &used, &err);
     double sec = dp_now() - t0;
     if (st != DP_OK) {
         dp__env_close(&env);
@@ -216,8 +216,7 @@ static int case_peak(bench *b, int pass) {
     dp_error err;
     dp_config *cfg = NULL;
     dp__env env;
-    if (make_cfg(b, true, "fp64", 0, &cfg, &err) != DP_OK ||
-        dp__env_open(&env, cfg, &err) != DP_OK)
+    if (make_cfg(b, true, "fp64", 0, &cfg, &err) != DP_OK || dp__env_open(&env, cfg, &err) != DP_OK)
         return fail("peak", &err);
     typedef struct shape {
         int64_t n, k;

@@ -797,8 +797,7 @@ dp_status dp__featgram_raw_commit(dp_featgram *g, const dp__featgram_raw *in, dp
                 pt->blk_miss[i] > in->fill)
                 return dp_error_set(err, DP_CORRUPT,
                                     "pass-4 state: column %lld has %lld missing of %lld rows",
-                                    (long long) i, (long long) pt->miss[i],
-                                    (long long) in->n_rows);
+                                    (long long) i, (long long) pt->miss[i], (long long) in->n_rows);
     }
     g->n_rows = in->n_rows;
     g->fill = in->fill;

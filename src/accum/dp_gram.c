@@ -697,12 +697,13 @@ dp_status dp__gram_raw_commit(dp_gram *g, const dp__gram_raw *in, dp_error *err)
         return dp_error_set(err, DP_CORRUPT,
                             "gram state: inconsistent (n=%lld, %lld rows seen, pending %lld rows "
                             "of block %lld)",
-                            (long long) in->n, (long long) in->rows_seen,
-                            (long long) in->blk_rows, (long long) in->blk_index);
+                            (long long) in->n, (long long) in->rows_seen, (long long) in->blk_rows,
+                            (long long) in->blk_index);
     for (size_t j = 0; pairwise && j < pp; j++)
         if (g->nmiss[j] < 0 || g->nmiss[j] > in->n)
-            return dp_error_set(err, DP_CORRUPT, "gram state: column %zu has %lld missing of %lld rows",
-                                j, (long long) g->nmiss[j], (long long) in->n);
+            return dp_error_set(err, DP_CORRUPT,
+                                "gram state: column %zu has %lld missing of %lld rows", j,
+                                (long long) g->nmiss[j], (long long) in->n);
     g->n = in->n;
     g->rows_seen = in->rows_seen;
     g->next_row = in->next_row;

@@ -142,18 +142,18 @@ size_t dp_gram_sizeof(const dp_gram *g);
  * format stay this file's. Sums written by a device may count rows missing in every column (they
  * add 1 to n, to every nmiss_i and to every Nc_ij, so each N_ij is unchanged). */
 typedef struct dp__gram_raw {
-    int64_t n;                  /* rows counted in the sums */
-    int64_t rows_seen;          /* rows passed to update (processed + pending) */
-    int64_t next_row;           /* rows must start at or after this global index */
-    int64_t blk_index;          /* pending block: global index (-1 = none) */
-    int64_t blk_rows;           /* ... and its rows (< block_rows) */
-    const double *K;            /* p pilot centres (read only) */
-    const double *impute;       /* p impute values in IMPUTE mode, else NULL (read only) */
-    int64_t *nmiss;             /* p missing counts (PAIRWISE), else NULL */
-    double *zs, *zq;            /* p */
-    double *Q;                  /* p x p (ld p), upper triangle */
-    double *Sc, *SSc, *Nc;      /* p x p each (Nc upper); NULL while g has none */
-    double *blk;                /* pending z (centred, NaN = missing), ld block_rows */
+    int64_t n;             /* rows counted in the sums */
+    int64_t rows_seen;     /* rows passed to update (processed + pending) */
+    int64_t next_row;      /* rows must start at or after this global index */
+    int64_t blk_index;     /* pending block: global index (-1 = none) */
+    int64_t blk_rows;      /* ... and its rows (< block_rows) */
+    const double *K;       /* p pilot centres (read only) */
+    const double *impute;  /* p impute values in IMPUTE mode, else NULL (read only) */
+    int64_t *nmiss;        /* p missing counts (PAIRWISE), else NULL */
+    double *zs, *zq;       /* p */
+    double *Q;             /* p x p (ld p), upper triangle */
+    double *Sc, *SSc, *Nc; /* p x p each (Nc upper); NULL while g has none */
+    double *blk;           /* pending z (centred, NaN = missing), ld block_rows */
 } dp__gram_raw;
 
 /* Pointers into g's arrays and its scalars. with_mask allocates the (zeroed) missing-value sums

@@ -254,8 +254,7 @@ const char *cublasGetStatusString(cublasStatus_t s) {
 /* A^T (k x n, ld lda) times B (k x m): C[i + j ldc] = alpha sum_t A[t + i lda] B[t + j ldb] +
  * beta C (C not read when beta == 0), for i < n, j < m; upper: only i <= j. */
 static void emu_tn(int64_t n, int64_t m, int64_t k, double alpha, const double *A, int64_t lda,
-                   const double *B, int64_t ldb, double beta, double *C, int64_t ldc,
-                   bool upper) {
+                   const double *B, int64_t ldb, double beta, double *C, int64_t ldc, bool upper) {
     for (int64_t j = 0; j < m; j++)
         for (int64_t i = 0; i < (upper ? j + 1 : n); i++) {
             double s = 0;
@@ -374,8 +373,7 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
         a[e] = tf ? emu_tf32(((const float *) A)[e]) : ((const float *) A)[e];
     for (int64_t e = 0; e < (int64_t) ldb * n; e++)
         b[e] = tf ? emu_tf32(((const float *) B)[e]) : ((const float *) B)[e];
-    emu_tn_f(m, n, k, *(const float *) alpha, a, lda, b, ldb, *(const float *) beta, C, ldc,
-             false);
+    emu_tn_f(m, n, k, *(const float *) alpha, a, lda, b, ldb, *(const float *) beta, C, ldc, false);
     free(a);
     free(b);
     return CUBLAS_STATUS_SUCCESS;
@@ -423,8 +421,8 @@ cudaError_t dp__k_gram_colprep(cudaStream_t s, double *Z, int64_t ldz, int64_t r
     return cudaSuccess;
 }
 
-cudaError_t dp__k_scatter_cols(cudaStream_t s, const double *tmp, int64_t ldt, int64_t n,
-                               int64_t m, const int32_t *cols, double *dst, int64_t ldd) {
+cudaError_t dp__k_scatter_cols(cudaStream_t s, const double *tmp, int64_t ldt, int64_t n, int64_t m,
+                               const int32_t *cols, double *dst, int64_t ldd) {
     (void) s;
     for (int64_t c = 0; c < m; c++)
         for (int64_t i = 0; i < n; i++)
@@ -459,12 +457,12 @@ cudaError_t dp__k_fold_upper(cudaStream_t s, const float *acc32, int64_t ld32, i
     return cudaSuccess;
 }
 
-cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows,
-                              int64_t p, const dp_cm_col *cz, const dp_cm_col *cu,
-                              const double *values, const double *lo, const double *hi,
-                              const double *kvz, const double *kvu, dp_cm_mercer mf,
-                              const double *rw, const double *rb, const double *rpilot, int32_t k,
-                              double *Gh, double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr) {
+cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows, int64_t p,
+                              const dp_cm_col *cz, const dp_cm_col *cu, const double *values,
+                              const double *lo, const double *hi, const double *kvz,
+                              const double *kvu, dp_cm_mercer mf, const double *rw,
+                              const double *rb, const double *rpilot, int32_t k, double *Gh,
+                              double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr) {
     (void) s;
     for (int64_t j = 0; j < p; j++)
         for (int64_t t = 0; t < rows; t++) {
@@ -479,9 +477,8 @@ cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int6
                 mr[t + j * ldg] = dp_cm_isnan(u) ? 1 : 0;
                 const int64_t base = j * (int64_t) k;
                 for (int32_t a = 0; a < k; a++)
-                    Gr[t + (base + a) * ldg] = dp_cm_rdc_value(rw[base + a], rb[base + a],
-                                                               rpilot[base + a], rpilot[base + a],
-                                                               u);
+                    Gr[t + (base + a) * ldg] = dp_cm_rdc_value(
+                        rw[base + a], rb[base + a], rpilot[base + a], rpilot[base + a], u);
             }
         }
     return cudaSuccess;

@@ -432,12 +432,12 @@ static void p4_prepare(const gdata *d, p4run *pr) {
     pr->tz = dp_calloc((size_t) d->p, sizeof(dp_copula_col));
     pr->tu = dp_calloc((size_t) d->p, sizeof(dp_copula_col));
     for (int64_t j = 0; j < d->p; j++) {
-        DP_ASSERT_OK(dp_copula_col_prepare(&pr->tz[j], DP_COPULA_GAUSSIAN, &d->fit[j], false, 0,
-                                           0, &err),
-                     &err);
-        DP_ASSERT_OK(dp_copula_col_prepare(&pr->tu[j], DP_COPULA_UNIFORM_RDC, &d->fit[j], false,
-                                           0, 0, &err),
-                     &err);
+        DP_ASSERT_OK(
+            dp_copula_col_prepare(&pr->tz[j], DP_COPULA_GAUSSIAN, &d->fit[j], false, 0, 0, &err),
+            &err);
+        DP_ASSERT_OK(
+            dp_copula_col_prepare(&pr->tu[j], DP_COPULA_UNIFORM_RDC, &d->fit[j], false, 0, 0, &err),
+            &err);
     }
     dp_featgram_config_default(&pr->fc);
     pr->fc.seed = 1557;
@@ -479,8 +479,8 @@ static dp_featgram *p4_gpu(dp_cuda_ctx *ctx, const gdata *d, const p4run *pr, dp
     dp_error err;
     dp_featgram *host = NULL;
     dp_cuda_featgram *g = NULL;
-    DP_ASSERT_OK(
-        dp_featgram_create(&pr->fc, d->p, (const char *const *) d->names, be, &host, &err), &err);
+    DP_ASSERT_OK(dp_featgram_create(&pr->fc, d->p, (const char *const *) d->names, be, &host, &err),
+                 &err);
     DP_ASSERT_OK(dp_cuda_featgram_create(ctx, host, pr->tz, pr->tu, 3000, NULL, &g, &err), &err);
     dp_batch_counts *counts = dp_calloc((size_t) d->p, sizeof *counts);
     bool ckpt_done = false;

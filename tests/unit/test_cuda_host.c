@@ -250,12 +250,11 @@ DP_TEST(cuda_host_flat_layout) {
     for (int j = 0; j < CH_P; j++) {
         dp_copula_col_init(&ga[j]);
         dp_copula_col_init(&un[j]);
-        DP_ASSERT_OK(dp_copula_col_prepare(&ga[j], DP_COPULA_GAUSSIAN, &d->fit[j], false, 0, 0,
-                                           &err),
-                     &err);
-        DP_ASSERT_OK(dp_copula_col_prepare(&un[j], DP_COPULA_UNIFORM_RDC, &d->fit[j], false, 0, 0,
-                                           &err),
-                     &err);
+        DP_ASSERT_OK(
+            dp_copula_col_prepare(&ga[j], DP_COPULA_GAUSSIAN, &d->fit[j], false, 0, 0, &err), &err);
+        DP_ASSERT_OK(
+            dp_copula_col_prepare(&un[j], DP_COPULA_UNIFORM_RDC, &d->fit[j], false, 0, 0, &err),
+            &err);
     }
     const dp_copula_col *trs[2] = {ga, un};
     dp_cuda_flat fl;
@@ -462,9 +461,8 @@ DP_TEST(cuda_host_error_translation) {
                      DP_BACKEND);
     DP_ASSERT_CONTAINS(err.msg, "cuBLAS error CUBLAS_STATUS_EXECUTION_FAILED (13)");
     /* success leaves err alone */
-    DP_ASSERT_STATUS(dp_cuda_error(&err, DP_CUDA_API_RUNTIME, 0, "cudaSuccess", "no error", "x",
-                                   "y", 1),
-                     DP_OK);
+    DP_ASSERT_STATUS(
+        dp_cuda_error(&err, DP_CUDA_API_RUNTIME, 0, "cudaSuccess", "no error", "x", "y", 1), DP_OK);
     DP_ASSERT_CONTAINS(err.msg, "CUBLAS_STATUS_EXECUTION_FAILED");
 }
 

@@ -131,8 +131,7 @@ dp_status dp_cuda_featgram_update(dp_cuda_featgram *g, const dp_batch *b,
                                   dp_error *err) DP_MUST_USE;
 /* Process the pending partial block now (as dp_featgram_flush). */
 dp_status dp_cuda_featgram_flush(dp_cuda_featgram *g, dp_error *err) DP_MUST_USE;
-dp_status dp_cuda_featgram_store(dp_cuda_featgram *g, dp_featgram *host,
-                                 dp_error *err) DP_MUST_USE;
+dp_status dp_cuda_featgram_store(dp_cuda_featgram *g, dp_featgram *host, dp_error *err) DP_MUST_USE;
 dp_status dp_cuda_featgram_load(dp_cuda_featgram *g, dp_featgram *host, dp_error *err) DP_MUST_USE;
 void dp_cuda_featgram_get_stats(const dp_cuda_featgram *g, dp_cuda_stats *out);
 

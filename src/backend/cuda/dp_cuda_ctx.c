@@ -72,8 +72,8 @@ dp_status dp_cuda_check_available(int gpu_id, dp_error *err) {
                             "--gpu: no CUDA device: %s; run without --gpu to use the CPU", why);
     if (gpu_id < 0 || gpu_id >= n)
         return dp_error_set(err, DP_INVALID_ARG,
-                            "--gpu-id %d: this machine has %d CUDA device%s (ids 0..%d)", gpu_id,
-                            n, n == 1 ? "" : "s", n - 1);
+                            "--gpu-id %d: this machine has %d CUDA device%s (ids 0..%d)", gpu_id, n,
+                            n == 1 ? "" : "s", n - 1);
     return DP_OK;
 }
 
@@ -108,7 +108,8 @@ dp_status dp_cuda_open(const dp_cuda_options *o, dp_cuda_ctx **out, dp_error *er
     DP_CHECK(DP_CU(err, cublasSetStream(c->blas, c->compute)));
     DP_CHECK(DP_CU(err, cudaMalloc(&c->workspace, (size_t) DP_CUDA_WORKSPACE_BYTES)));
     c->held = DP_CUDA_WORKSPACE_BYTES;
-    DP_CHECK(DP_CU(err, cublasSetWorkspace(c->blas, c->workspace, (size_t) DP_CUDA_WORKSPACE_BYTES)));
+    DP_CHECK(
+        DP_CU(err, cublasSetWorkspace(c->blas, c->workspace, (size_t) DP_CUDA_WORKSPACE_BYTES)));
     snprintf(c->describe, sizeof c->describe,
              "%s (device %d, sm_%d%d, %.1f GiB, %.1f GiB free, budget %.1f GiB, %s)", c->name,
              c->device, c->cc_major, c->cc_minor, (double) c->total_bytes / 1073741824.0,
@@ -165,8 +166,7 @@ void dp_cuda_log_stats(const char *what, const dp_cuda_stats *s) {
                 what, (long long) s->rows, (long long) s->blocks, s->busy_s, s->span_s,
                 100.0 * (wait < 0 ? 0 : wait), s->busy_s > 0 ? s->flops / s->busy_s / 1e9 : 0.0,
                 (double) s->h2d_bytes / 1e9,
-                s->h2d_s > 0 ? (double) s->h2d_bytes / s->h2d_s / 1e9 : 0.0, s->wait_s,
-                s->stage_s);
+                s->h2d_s > 0 ? (double) s->h2d_bytes / s->h2d_s / 1e9 : 0.0, s->wait_s, s->stage_s);
 }
 
 dp_status dp__cu_h2d(dp_cuda_ctx *ctx, void *dst, const void *src, size_t bytes, dp_error *err) {
@@ -188,13 +188,13 @@ dp_status dp__cu_copy2d(dp_cuda_ctx *ctx, void *dst, size_t dpitch, const void *
     if (width == 0 || height == 0)
         return DP_OK;
     DP_TRY(DP_CU(err, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height,
-                                        to_device ? cudaMemcpyHostToDevice
-                                                  : cudaMemcpyDeviceToHost,
+                                        to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost,
                                         ctx->compute)));
     return DP_CU(err, cudaStreamSynchronize(ctx->compute));
 }
 
-/* ---- arenas ----------------------------------------------------------------------------------- */
+/* ---- arenas -----------------------------------------------------------------------------------
+ */
 
 dp_status dp__cu_arena_alloc(dp_cuda_ctx *ctx, const dp_cuda_plan *pl, const char *hint,
                              void **arena, dp_error *err) {
@@ -218,7 +218,8 @@ void dp__cu_arena_free(dp_cuda_ctx *ctx, const dp_cuda_plan *pl, void *arena) {
     ctx->held -= pl->device_bytes;
 }
 
-/* ---- the batch ring --------------------------------------------------------------------------- */
+/* ---- the batch ring ---------------------------------------------------------------------------
+ */
 
 dp_status dp__cu_ring_init(dp__cu_ring *r, int64_t rows, int64_t p, double *dev, int64_t aux_cap,
                            dp_error *err) {
@@ -326,9 +327,9 @@ static void dp__stage_col(void *arg, int64_t j) {
 void dp__cu_ring_stage(dp__cu_ring *r, int32_t slot, const dp_batch *b, int64_t t0, int64_t rows,
                        const dp__cu_piece *pc, int64_t n_pieces, int64_t *cnt, dp_pool *pool) {
     double t = dp_now();
-    dp__stage_task k = {b,  r->host + (size_t) slot * (size_t) r->rows * (size_t) r->p,
-                        t0, rows,
-                        pc, n_pieces,
+    dp__stage_task k = {b,   r->host + (size_t) slot * (size_t) r->rows * (size_t) r->p,
+                        t0,  rows,
+                        pc,  n_pieces,
                         cnt, r->p};
     if (pool != NULL)
         dp_pool_for(pool, r->p, dp__stage_col, &k);
@@ -391,7 +392,8 @@ dp_status dp__cu_ring_aux_send(dp__cu_ring *r, dp_cuda_ctx *ctx, int32_t slot, i
     return DP_OK;
 }
 
-/* ---- bench ------------------------------------------------------------------------------------ */
+/* ---- bench ------------------------------------------------------------------------------------
+ */
 
 void dp_cuda_last_stats(const dp_cuda_ctx *ctx, int pass, dp_cuda_stats *out) {
     *out = pass == 2 ? ctx->last[0] : pass == 4 ? ctx->last[1] : (dp_cuda_stats){0};
@@ -429,10 +431,10 @@ dp_status dp_cuda_bench_syrk(dp_cuda_ctx *ctx, int64_t n, int64_t k, dp_cuda_pre
             DP_CHECK(DP_CU(err, cublasSsyrk(ctx->blas, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_T, in, ik,
                                             &onef, A, ik, &zerof, C, in)));
         else
-            DP_CHECK(DP_CU(err, cublasGemmEx(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, in, in, ik, &onef,
-                                             A, CUDA_R_32F, ik, A, CUDA_R_32F, ik, &zerof, C,
-                                             CUDA_R_32F, in, CUBLAS_COMPUTE_32F_FAST_TF32,
-                                             CUBLAS_GEMM_DEFAULT)));
+            DP_CHECK(
+                DP_CU(err, cublasGemmEx(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, in, in, ik, &onef, A,
+                                        CUDA_R_32F, ik, A, CUDA_R_32F, ik, &zerof, C, CUDA_R_32F,
+                                        in, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT)));
         DP_CHECK(DP_CU(err, cudaEventRecord(e1, ctx->compute)));
         DP_CHECK(DP_CU(err, cudaEventSynchronize(e1)));
         float ms = 0;
@@ -466,8 +468,8 @@ dp_status dp_cuda_bench_h2d(dp_cuda_ctx *ctx, int64_t bytes, int reps, double *g
     float best = 0;
     for (int r = 0; r <= reps; r++) {
         DP_CHECK(DP_CU(err, cudaEventRecord(e0, ctx->copy)));
-        DP_CHECK(DP_CU(err, cudaMemcpyAsync(d, h, (size_t) bytes, cudaMemcpyHostToDevice,
-                                            ctx->copy)));
+        DP_CHECK(
+            DP_CU(err, cudaMemcpyAsync(d, h, (size_t) bytes, cudaMemcpyHostToDevice, ctx->copy)));
         DP_CHECK(DP_CU(err, cudaEventRecord(e1, ctx->copy)));
         DP_CHECK(DP_CU(err, cudaEventSynchronize(e1)));
         float ms = 0;

@@ -33,7 +33,7 @@ typedef struct dp__cu_fgpart {
     float *Gf, *Sf;
     double *Sd; /* fp32/tf32: the diagonal blocks of S, accumulated in float64 */
     bool low;   /* this part's big product in float32 / TF32 (HSIC only) */
-    int32_t *J;                       /* device: columns with a missing value in the block */
+    int32_t *J; /* device: columns with a missing value in the block */
     int64_t *miss, *blk_miss, *sh_rows; /* host */
     bool t_used;
     int fold;
@@ -138,8 +138,7 @@ dp_status dp_cuda_featgram_create(dp_cuda_ctx *ctx, dp_featgram *host, const dp_
     }
     DP_CHECK(dp_cuda_flat_build(&flat, p, n_tr, trs, err));
     g->slot_rows = dp_cuda_slot_rows(p, batch_rows, R);
-    dp_cuda_featgram_shape sh = {p,         cfg->m,   cfg->k,       R, g->nq,
-                                 g->prec, g->slot_rows, flat.n_knots};
+    dp_cuda_featgram_shape sh = {p, cfg->m, cfg->k, R, g->nq, g->prec, g->slot_rows, flat.n_knots};
     dp_cuda_plan_featgram(&sh, &g->plan);
     DP_CHECK(dp__cu_arena_alloc(ctx, &g->plan,
                                 "use fewer columns in pass 4, or fewer features (--hsic-D, "
@@ -185,8 +184,8 @@ dp_status dp_cuda_featgram_create(dp_cuda_ctx *ctx, dp_featgram *host, const dp_
     g->part[1].J = idx + p;
     g->sh_col = idx + 2 * p;
     g->sh_partner = idx + 2 * p + g->n_sh;
-    DP_CHECK(dp__cu_ring_init(&g->ring, g->slot_rows, p, dp__at(g->arena, pl, DP_CUDA_F_RING),
-                              p, err));
+    DP_CHECK(
+        dp__cu_ring_init(&g->ring, g->slot_rows, p, dp__at(g->arena, pl, DP_CUDA_F_RING), p, err));
     g->max_pieces = g->slot_rows / R + 2;
     g->hcols = dp_calloc((size_t) (2 * p), sizeof(dp_cm_col));
     g->cnt = dp_calloc((size_t) (g->max_pieces * p * 2), sizeof(int64_t));
@@ -206,11 +205,11 @@ dp_status dp_cuda_featgram_create(dp_cuda_ctx *ctx, dp_featgram *host, const dp_
         DP_CHECK(dp__cu_h2d(ctx, g->lo, flat.lo, kb, err));
         DP_CHECK(dp__cu_h2d(ctx, g->hi, flat.hi, kb, err));
         if (tz_i >= 0)
-            DP_CHECK(dp__cu_h2d(ctx, g->kvz, flat.kv + (size_t) tz_i * (size_t) flat.n_knots, kb,
-                                err));
+            DP_CHECK(
+                dp__cu_h2d(ctx, g->kvz, flat.kv + (size_t) tz_i * (size_t) flat.n_knots, kb, err));
         if (tu_i >= 0)
-            DP_CHECK(dp__cu_h2d(ctx, g->kvu, flat.kv + (size_t) tu_i * (size_t) flat.n_knots, kb,
-                                err));
+            DP_CHECK(
+                dp__cu_h2d(ctx, g->kvu, flat.kv + (size_t) tu_i * (size_t) flat.n_knots, kb, err));
     }
     /* feature maps: the host accumulator's Mercer coefficients and RDC draws, bit for bit */
     const int64_t m = cfg->m, k = cfg->k;
@@ -258,8 +257,8 @@ dp_status dp_cuda_featgram_create(dp_cuda_ctx *ctx, dp_featgram *host, const dp_
             shl[q] = (int32_t) raw.shadow_col[q];
         for (int64_t q = 0; q < g->nq; q++)
             shl[g->n_sh + q] = (int32_t) raw.shadow_partner[q];
-        DP_CHECK(dp__cu_h2d(ctx, g->sh_col, shl, (size_t) (g->n_sh + g->nq) * sizeof(int32_t),
-                            err));
+        DP_CHECK(
+            dp__cu_h2d(ctx, g->sh_col, shl, (size_t) (g->n_sh + g->nq) * sizeof(int32_t), err));
     }
     DP_CHECK(dp_cuda_featgram_load(g, host, err));
     *out = g;
@@ -308,9 +307,9 @@ static dp_status dp__fg_process_part(dp_cuda_featgram *g, dp__cu_fgpart *pt, int
                                            CUDA_R_32F, iN, CUBLAS_COMPUTE_32F_FAST_TF32,
                                            CUBLAS_GEMM_DEFAULT)));
         const long long fr = (long long) pt->f * R;
-        DP_TRY(DP_CU(err, cublasDgemmStridedBatched(
-                              h, CUBLAS_OP_T, CUBLAS_OP_N, pt->f, pt->f, ir, &one, pt->G, iR, fr,
-                              pt->G, iR, fr, &one, pt->Sd, pt->f, (long long) pt->f * pt->f, ip)));
+        DP_TRY(DP_CU(err, cublasDgemmStridedBatched(h, CUBLAS_OP_T, CUBLAS_OP_N, pt->f, pt->f, ir,
+                                                    &one, pt->G, iR, fr, pt->G, iR, fr, &one,
+                                                    pt->Sd, pt->f, (long long) pt->f * pt->f, ip)));
         if (++pt->fold >= g->fold_every)
             DP_TRY(dp__fg_fold(g, pt, err));
     }
@@ -337,8 +336,8 @@ static dp_status dp__fg_process_part(dp_cuda_featgram *g, dp__cu_fgpart *pt, int
             DP_TRY(DP_CU(err, cublasDsyrk(h, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_T, ip, ir, &one,
                                           pt->Mi, iR, &one, pt->MM, ip)));
         } else {
-            DP_TRY(DP_CU(err, cublasDgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, iN, inJ, ir, &one, pt->G,
-                                          iR, pt->Mi, iR, &zero, pt->Ttmp, iN)));
+            DP_TRY(DP_CU(err, cublasDgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, iN, inJ, ir, &one, pt->G, iR,
+                                          pt->Mi, iR, &zero, pt->Ttmp, iN)));
             DP_TRY(DP_CU(err, dp__k_scatter_cols(s, pt->Ttmp, N, N, nJ, pt->J, pt->T, N)));
             DP_TRY(DP_CU(err, cublasDsyrk(h, CUBLAS_FILL_MODE_UPPER, CUBLAS_OP_T, inJ, ir, &one,
                                           pt->Mi, iR, &zero, pt->MMtmp, inJ)));
@@ -402,13 +401,13 @@ dp_status dp_cuda_featgram_update(dp_cuda_featgram *g, const dp_batch *bt, dp_er
         for (int64_t k = 0; k < np; k++) {
             const dp__cu_piece *pc = &g->pieces[k];
             const int64_t f0 = g->fill;
-            DP_TRY(DP_CU(err, dp__k_fg_features(
-                                  g->ctx->compute, x + pc->off, r, pc->rows, p, g->cols,
-                                  g->cols + p, g->values, g->lo, g->hi, g->kvz, g->kvu, g->mf,
-                                  g->rw, g->rb, g->rpilot, pr->f, ph->G != NULL ? ph->G + f0 : NULL,
-                                  pr->G != NULL ? pr->G + f0 : NULL, R,
-                                  ph->mis != NULL ? ph->mis + f0 : NULL,
-                                  pr->mis != NULL ? pr->mis + f0 : NULL)));
+            DP_TRY(DP_CU(err, dp__k_fg_features(g->ctx->compute, x + pc->off, r, pc->rows, p,
+                                                g->cols, g->cols + p, g->values, g->lo, g->hi,
+                                                g->kvz, g->kvu, g->mf, g->rw, g->rb, g->rpilot,
+                                                pr->f, ph->G != NULL ? ph->G + f0 : NULL,
+                                                pr->G != NULL ? pr->G + f0 : NULL, R,
+                                                ph->mis != NULL ? ph->mis + f0 : NULL,
+                                                pr->mis != NULL ? pr->mis + f0 : NULL)));
             for (int i = 0; i < 2; i++) {
                 dp__cu_fgpart *pt = &g->part[i];
                 if (pt->f == 0)
@@ -462,8 +461,8 @@ dp_status dp_cuda_featgram_store(dp_cuda_featgram *g, dp_featgram *host, dp_erro
         if (g->fill > 0) {
             DP_TRY(dp__cu_copy2d(ctx, o->G, (size_t) R * 8, pt->G, (size_t) R * 8,
                                  (size_t) g->fill * 8, N, false, err));
-            DP_TRY(dp__cu_copy2d(ctx, o->mis, (size_t) R, pt->mis, (size_t) R, (size_t) g->fill,
-                                 pp, false, err));
+            DP_TRY(dp__cu_copy2d(ctx, o->mis, (size_t) R, pt->mis, (size_t) R, (size_t) g->fill, pp,
+                                 false, err));
         }
     }
     raw.n_rows = g->n_rows;

@@ -261,7 +261,8 @@ dp_status dp_cuda_gram_update(dp_cuda_gram *g, const dp_batch *bt, dp_error *err
     const int64_t p = g->p, b = g->b, n_rows = bt->n_rows, row0 = bt->row_offset;
     int64_t end;
     if (bt->n_cols != p)
-        return dp_error_set(err, DP_INVALID_ARG, "gram (GPU): batch has %lld columns, expected %lld",
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "gram (GPU): batch has %lld columns, expected %lld",
                             (long long) bt->n_cols, (long long) p);
     if (n_rows < 0 || row0 < 0 || !dp_add_i64(row0, n_rows, &end))
         return dp_error_set(err, DP_INVALID_ARG, "gram (GPU): bad rows [%lld, +%lld)",
@@ -319,7 +320,8 @@ dp_status dp_cuda_gram_store(dp_cuda_gram *g, dp_gram *host, dp_error *err) {
     const size_t pp = (size_t) p * (size_t) p * sizeof(double), pv = (size_t) p * sizeof(double);
     if (dp_gram_cols(host) != p || dp_gram_block_rows(host) != b ||
         (dp_gram_mode(host) == DP_GRAM_PAIRWISE) != g->pairwise)
-        return dp_error_set(err, DP_INVALID_ARG, "gram (GPU): the host accumulator has another shape");
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "gram (GPU): the host accumulator has another shape");
     DP_TRY(dp__cu_ring_drain(&g->ring, ctx, err));
     DP_TRY(dp__gram_fold(g, err));
     dp__gram_raw raw;
@@ -351,7 +353,8 @@ dp_status dp_cuda_gram_load(dp_cuda_gram *g, dp_gram *host, dp_error *err) {
     const size_t pp = (size_t) p * (size_t) p * sizeof(double), pv = (size_t) p * sizeof(double);
     if (dp_gram_cols(host) != p || dp_gram_block_rows(host) != b ||
         (dp_gram_mode(host) == DP_GRAM_PAIRWISE) != g->pairwise)
-        return dp_error_set(err, DP_INVALID_ARG, "gram (GPU): the host accumulator has another shape");
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "gram (GPU): the host accumulator has another shape");
     DP_TRY(dp__cu_ring_drain(&g->ring, ctx, err));
     dp__gram_raw raw;
     DP_TRY(dp__gram_raw_get(host, false, &raw, err));

@@ -332,7 +332,8 @@ cleanup:
     return st;
 }
 
-/* ---- error translation ------------------------------------------------------------------------ */
+/* ---- error translation ------------------------------------------------------------------------
+ */
 
 dp_status dp_cuda_status_of(dp_cuda_api api, int code) {
     if (code == 0)

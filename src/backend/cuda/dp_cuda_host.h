@@ -85,21 +85,21 @@ typedef struct dp_cuda_gram_shape {
 
 /* Item indices of the pass-2 plan (fixed order). */
 enum {
-    DP_CUDA_G_Q = 0,   /* p x p upper sums Z^T Z */
-    DP_CUDA_G_SC,      /* p x p: Z^T W */
-    DP_CUDA_G_SSC,     /* p x p: (Z.Z)^T W */
-    DP_CUDA_G_NC,      /* p x p upper: W^T W */
-    DP_CUDA_G_TMP,     /* p x p: mask-product output before scattering */
-    DP_CUDA_G_VEC,     /* 4 p doubles: zs, zq, K, missing value */
-    DP_CUDA_G_Z,       /* block_rows x p: centred block */
-    DP_CUDA_G_Z2,      /* block_rows x p: its squares */
-    DP_CUDA_G_W,       /* block_rows x p: missing indicators of the columns with missing values */
-    DP_CUDA_G_IDX,     /* 2 p int32: column -> compact index, compact index -> column */
-    DP_CUDA_G_RING,    /* DP_CUDA_SLOTS x slot_rows x p raw values */
-    DP_CUDA_G_COLS,    /* p dp_cm_col */
-    DP_CUDA_G_KNOTS,   /* 4 x n_knots doubles: values, lo, hi, kv */
-    DP_CUDA_G_ZF,      /* fp32/tf32: block_rows x p floats */
-    DP_CUDA_G_QF,      /* fp32/tf32: p x p float partial sums */
+    DP_CUDA_G_Q = 0, /* p x p upper sums Z^T Z */
+    DP_CUDA_G_SC,    /* p x p: Z^T W */
+    DP_CUDA_G_SSC,   /* p x p: (Z.Z)^T W */
+    DP_CUDA_G_NC,    /* p x p upper: W^T W */
+    DP_CUDA_G_TMP,   /* p x p: mask-product output before scattering */
+    DP_CUDA_G_VEC,   /* 4 p doubles: zs, zq, K, missing value */
+    DP_CUDA_G_Z,     /* block_rows x p: centred block */
+    DP_CUDA_G_Z2,    /* block_rows x p: its squares */
+    DP_CUDA_G_W,     /* block_rows x p: missing indicators of the columns with missing values */
+    DP_CUDA_G_IDX,   /* 2 p int32: column -> compact index, compact index -> column */
+    DP_CUDA_G_RING,  /* DP_CUDA_SLOTS x slot_rows x p raw values */
+    DP_CUDA_G_COLS,  /* p dp_cm_col */
+    DP_CUDA_G_KNOTS, /* 4 x n_knots doubles: values, lo, hi, kv */
+    DP_CUDA_G_ZF,    /* fp32/tf32: block_rows x p floats */
+    DP_CUDA_G_QF,    /* fp32/tf32: p x p float partial sums */
     DP_CUDA_G_N_ITEMS
 };
 
@@ -181,13 +181,13 @@ typedef enum dp_cuda_api { DP_CUDA_API_RUNTIME = 0, DP_CUDA_API_CUBLAS = 1 } dp_
 
 /* Codes the translation singles out (the CUDA / cuBLAS enum values; dp_cuda_ctx.c asserts that
  * they match the headers). */
-#define DP_CUDA_RT_MEMORY_ALLOCATION  2
+#define DP_CUDA_RT_MEMORY_ALLOCATION   2
 #define DP_CUDA_RT_INSUFFICIENT_DRIVER 35
-#define DP_CUDA_RT_NO_DEVICE          100
-#define DP_CUDA_RT_INVALID_DEVICE     101
-#define DP_CUDA_RT_NO_KERNEL_IMAGE    209
-#define DP_CUBLAS_ALLOC_FAILED        3
-#define DP_CUBLAS_NOT_SUPPORTED       15
+#define DP_CUDA_RT_NO_DEVICE           100
+#define DP_CUDA_RT_INVALID_DEVICE      101
+#define DP_CUDA_RT_NO_KERNEL_IMAGE     209
+#define DP_CUBLAS_ALLOC_FAILED         3
+#define DP_CUBLAS_NOT_SUPPORTED        15
 
 /* The dp_status of a failed call: out of memory -> NOMEM; no device, driver too old, no kernel
  * image for this GPU, operation not supported -> UNSUPPORTED; anything else -> BACKEND. */

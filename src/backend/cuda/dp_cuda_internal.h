@@ -24,8 +24,9 @@ dp_status dp__cu_blas(cublasStatus_t e, const char *expr, const char *file, int 
                       dp_error *err);
 
 #define DP_CU(err, expr)                                                                           \
-    _Generic((expr), cudaError_t: dp__cu_rt, cublasStatus_t: dp__cu_blas)((expr), #expr,           \
-                                                                          __FILE__, __LINE__, (err))
+    _Generic((expr), cudaError_t                                                                   \
+             : dp__cu_rt, cublasStatus_t                                                           \
+             : dp__cu_blas)((expr), #expr, __FILE__, __LINE__, (err))
 
 struct dp_cuda_ctx {
     int device;

@@ -22,10 +22,10 @@ template <typename T> __device__ T dp_block_sum(T v, T *sh) {
     return sh[0];
 }
 
-__global__ void k_gram_transform(const double *x, int64_t ldx, int64_t rows, int64_t p,
-                                 int64_t nrb, const dp_cm_col *cols, const double *values,
-                                 const double *lo, const double *hi, const double *kv,
-                                 const double *K, const double *mv, double *Z, int64_t ldz) {
+__global__ void k_gram_transform(const double *x, int64_t ldx, int64_t rows, int64_t p, int64_t nrb,
+                                 const dp_cm_col *cols, const double *values, const double *lo,
+                                 const double *hi, const double *kv, const double *K,
+                                 const double *mv, double *Z, int64_t ldz) {
     const int64_t blk = blockIdx.x;
     const int64_t j = blk / nrb;
     const int64_t t = (blk % nrb) * DP_K_THREADS + threadIdx.x;
@@ -36,8 +36,8 @@ __global__ void k_gram_transform(const double *x, int64_t ldx, int64_t rows, int
     Z[j * ldz + t] = dp_cm_isfinite(v) ? v - K[j] : (mv != NULL ? mv[j] : NAN);
 }
 
-__global__ void k_gram_colprep(double *Z, int64_t ldz, int64_t rows, const int32_t *loc,
-                               double *W, int64_t ldw, double *Z2, double *zs, double *zq) {
+__global__ void k_gram_colprep(double *Z, int64_t ldz, int64_t rows, const int32_t *loc, double *W,
+                               int64_t ldw, double *Z2, double *zs, double *zq) {
     __shared__ double sh[DP_K_THREADS];
     const int64_t j = blockIdx.x;
     const int32_t lj = loc != NULL ? loc[j] : -1;
@@ -255,9 +255,8 @@ cudaError_t dp__k_gram_transform(cudaStream_t s, const double *x, int64_t ldx, i
     const int64_t nrb = (rows + DP_K_THREADS - 1) / DP_K_THREADS;
     if (nrb > DP_K_GRID_MAX / p)
         return cudaErrorInvalidConfiguration;
-    k_gram_transform<<<(unsigned) (nrb * p), DP_K_THREADS, 0, s>>>(x, ldx, rows, p, nrb, cols,
-                                                                    values, lo, hi, kv, K, mv, Z,
-                                                                    ldz);
+    k_gram_transform<<<(unsigned) (nrb * p), DP_K_THREADS, 0, s>>>(
+        x, ldx, rows, p, nrb, cols, values, lo, hi, kv, K, mv, Z, ldz);
     return cudaGetLastError();
 }
 
@@ -272,8 +271,8 @@ cudaError_t dp__k_gram_colprep(cudaStream_t s, double *Z, int64_t ldz, int64_t r
     return cudaGetLastError();
 }
 
-cudaError_t dp__k_scatter_cols(cudaStream_t s, const double *tmp, int64_t ldt, int64_t n,
-                               int64_t m, const int32_t *cols, double *dst, int64_t ldd) {
+cudaError_t dp__k_scatter_cols(cudaStream_t s, const double *tmp, int64_t ldt, int64_t n, int64_t m,
+                               const int32_t *cols, double *dst, int64_t ldd) {
     if (n <= 0 || m <= 0)
         return cudaSuccess;
     const int64_t nb = n <= INT64_MAX / m ? dp_blocks(n * m) : 0;
@@ -316,21 +315,20 @@ cudaError_t dp__k_fold_upper(cudaStream_t s, const float *acc32, int64_t ld32, i
     return cudaGetLastError();
 }
 
-cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows,
-                              int64_t p, const dp_cm_col *cz, const dp_cm_col *cu,
-                              const double *values, const double *lo, const double *hi,
-                              const double *kvz, const double *kvu, dp_cm_mercer mf,
-                              const double *rw, const double *rb, const double *rpilot, int32_t k,
-                              double *Gh, double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr) {
+cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows, int64_t p,
+                              const dp_cm_col *cz, const dp_cm_col *cu, const double *values,
+                              const double *lo, const double *hi, const double *kvz,
+                              const double *kvu, dp_cm_mercer mf, const double *rw,
+                              const double *rb, const double *rpilot, int32_t k, double *Gh,
+                              double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr) {
     if (rows <= 0 || p <= 0)
         return cudaSuccess;
     const int64_t nrb = (rows + DP_K_THREADS - 1) / DP_K_THREADS;
     if (nrb > DP_K_GRID_MAX / p)
         return cudaErrorInvalidConfiguration;
     k_fg_features<<<(unsigned) (nrb * p), DP_K_THREADS, 0, s>>>(x, ldx, rows, p, nrb, cz, cu,
-                                                                 values, lo, hi, kvz, kvu, mf, rw,
-                                                                 rb, rpilot, k, Gh, Gr, ldg, mh,
-                                                                 mr);
+                                                                values, lo, hi, kvz, kvu, mf, rw,
+                                                                rb, rpilot, k, Gh, Gr, ldg, mh, mr);
     return cudaGetLastError();
 }
 

@@ -31,8 +31,8 @@ cudaError_t dp__k_gram_colprep(cudaStream_t s, double *Z, int64_t ldz, int64_t r
                                double *zq);
 
 /* dst[i + cols[c] ldd] += tmp[i + c ldt] for i < n, c < m. */
-cudaError_t dp__k_scatter_cols(cudaStream_t s, const double *tmp, int64_t ldt, int64_t n,
-                               int64_t m, const int32_t *cols, double *dst, int64_t ldd);
+cudaError_t dp__k_scatter_cols(cudaStream_t s, const double *tmp, int64_t ldt, int64_t n, int64_t m,
+                               const int32_t *cols, double *dst, int64_t ldd);
 /* dst[cols[a] + cols[b] ldd] += tmp[a + b ldt] for a <= b < m (cols ascending). */
 cudaError_t dp__k_scatter_upper(cudaStream_t s, const double *tmp, int64_t ldt, int64_t m,
                                 const int32_t *cols, double *dst, int64_t ldd);
@@ -54,12 +54,12 @@ cudaError_t dp__k_diag_blocks(cudaStream_t s, double *S, int64_t N, int32_t f, i
  * the uniform copula u, then Gh[t + (j m + a) ldg] = psi_a(z) - pilot_a (m = mf.m; skipped when
  * 0) and Gr[t + (j k + a) ldg] = sin(w u + b) - pilot (k; skipped when 0); missing flags
  * mh[t + j ldg], mr[t + j ldg] (1 = missing). */
-cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows,
-                              int64_t p, const dp_cm_col *cz, const dp_cm_col *cu,
-                              const double *values, const double *lo, const double *hi,
-                              const double *kvz, const double *kvu, dp_cm_mercer mf,
-                              const double *rw, const double *rb, const double *rpilot, int32_t k,
-                              double *Gh, double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr);
+cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows, int64_t p,
+                              const dp_cm_col *cz, const dp_cm_col *cu, const double *values,
+                              const double *lo, const double *hi, const double *kvz,
+                              const double *kvu, dp_cm_mercer mf, const double *rw,
+                              const double *rb, const double *rpilot, int32_t k, double *Gh,
+                              double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr);
 
 /* s[a] += sum of G[t + a ldg] over t < rows, for a < n (fixed reduction tree). */
 cudaError_t dp__k_colsum(cudaStream_t s, const double *G, int64_t ldg, int64_t rows, int64_t n,
