@@ -271,10 +271,11 @@ dp_status dp__p2_matrix(const dp__env *env, const dp_dataset *ds, const char *co
     DP_CHECK(dp_gram_create(n, centre, &go, env->backend, &k.gram, err));
     dp__scan_job job;
     dp__job_from(&job, env, ds, cols, (int32_t) n, ck, "pass 2 scan");
-    DP_CHECK(dp_batch_init(&k.tb, job.so.batch_rows > 0 ? job.so.batch_rows : 65536, n, err));
-    if (env->cuda != NULL)
+    if (env->cuda != NULL) /* the device transforms the raw batches itself */
         DP_CHECK(
             dp_cuda_gram_create(env->cuda, k.gram, k.tr, job.so.batch_rows, env->pool, &k.dg, err));
+    else
+        DP_CHECK(dp_batch_init(&k.tb, job.so.batch_rows > 0 ? job.so.batch_rows : 65536, n, err));
     job.consume = dp__p2_consume;
     job.save = dp__p2_save;
     job.load = dp__p2_load;
