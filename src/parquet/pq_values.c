@@ -251,10 +251,9 @@ static int64_t dp__floordiv(int64_t a, int64_t b) {
     return q;
 }
 
-/* Timestamp in units per second (1e3, 1e6, 1e9) to "YYYY-MM-DD HH:MM:SS[.fff...]". */
-static dp_status dp__append_timestamp(dp_buf *out, int64_t t, int64_t per_sec, int frac_digits) {
-    int64_t secs = dp__floordiv(t, per_sec);
-    int64_t frac = t - secs * per_sec;
+/* Seconds since the epoch plus a fraction (frac_digits digits) to "YYYY-MM-DD HH:MM:SS[.fff]".
+ * Any int64 seconds are accepted (years far outside 0..9999 print with more digits). */
+static dp_status dp__append_timestamp(dp_buf *out, int64_t secs, int64_t frac, int frac_digits) {
     int64_t days = dp__floordiv(secs, 86400);
     int64_t sod = secs - days * 86400;
     int64_t y;
@@ -277,9 +276,9 @@ static dp_status dp__format_temporal(const dp_pq_values *v, const dp_pq_column_d
         memcpy(&nanos, p, 8);
         memcpy(&jd, p + 8, 4);
         int64_t days = (int64_t) jd - 2440588;
-        int64_t t = days * 86400 + dp__floordiv(nanos, 1000000000);
-        int64_t ns = nanos - dp__floordiv(nanos, 1000000000) * 1000000000;
-        return dp__append_timestamp(out, t * 1000000000 + ns, 1000000000, 9);
+        int64_t extra = dp__floordiv(nanos, 1000000000);
+        int64_t ns = nanos - extra * 1000000000;
+        return dp__append_timestamp(out, days * 86400 + extra, ns, 9);
     }
     int32_t ct = c->converted_type;
     dp_pq_logical_kind lk = c->logical.kind;
@@ -311,7 +310,8 @@ static dp_status dp__format_temporal(const dp_pq_values *v, const dp_pq_column_d
         return dp_buf_printf(out, "%02d:%02d:%02d.%0*" PRId64, (int) (secs / 3600),
                              (int) (secs / 60 % 60), (int) (secs % 60), digits, frac);
     }
-    return dp__append_timestamp(out, x, per_sec, digits);
+    int64_t secs = dp__floordiv(x, per_sec);
+    return dp__append_timestamp(out, secs, x - secs * per_sec, digits);
 }
 
 dp_status dp_pq_value_format(const dp_pq_values *v, const dp_pq_column_desc *c, int64_t i,

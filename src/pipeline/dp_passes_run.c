@@ -4,6 +4,7 @@
 #include "passes/dp_leiden.h"
 #include "pipeline/dp_scanjob.h"
 #include "util/dp_alloc.h"
+#include "util/dp_checksum.h"
 #include "util/dp_log.h"
 
 #include <math.h>
@@ -305,15 +306,22 @@ cleanup:
 
 /* ---- pass 4 ------------------------------------------------------------------------------ */
 
+#define DP__MAX_RDC_SEEDS 64
+
 typedef struct {
     const dp__env *env;
     dp_featgram *fg;
+    /* --rdc-seeds > 1: RDC-only accumulators with further independent draws; their RDC matrices
+     * are averaged with the main one's. */
+    dp_featgram *extra[DP__MAX_RDC_SEEDS];
+    int n_extra;
     dp_copula_col *tz, *tu; /* n each (NULL parts when the measure is off) */
     int64_t n;
     double *z, *u; /* cap x n */
     int64_t cap;
     const dp_batch *b;
-    dp_cuda_featgram *dfg; /* --gpu: the device accumulator; fg mirrors it at saves and the end */
+    /* --gpu: the device accumulators; fg and extra[] mirror them at saves and at the end */
+    dp_cuda_featgram *dfg, *dextra[DP__MAX_RDC_SEEDS];
 } dp__p4ctx;
 
 static void dp__p4_task(void *arg, int64_t j) {
@@ -327,51 +335,80 @@ static void dp__p4_task(void *arg, int64_t j) {
 
 static dp_status dp__p4_consume(void *ctx, const dp_batch *b, dp_error *err) {
     dp__p4ctx *k = ctx;
-    if (k->dfg != NULL)
-        return dp_cuda_featgram_update(k->dfg, b, err);
+    if (k->dfg != NULL) {
+        DP_TRY(dp_cuda_featgram_update(k->dfg, b, err));
+        for (int s = 0; s < k->n_extra; s++)
+            DP_TRY(dp_cuda_featgram_update(k->dextra[s], b, err));
+        return DP_OK;
+    }
     if (b->n_rows > k->cap)
         return dp_error_set(err, DP_STATE, "batch of %lld rows exceeds %lld", (long long) b->n_rows,
                             (long long) k->cap);
     k->b = b;
     dp_pool_for(k->env->pool, k->n, dp__p4_task, k);
-    return dp_featgram_update(k->fg, b->n_rows, k->z, k->cap, k->u, k->cap, err);
+    DP_TRY(dp_featgram_update(k->fg, b->n_rows, k->z, k->cap, k->u, k->cap, err));
+    for (int s = 0; s < k->n_extra; s++)
+        DP_TRY(dp_featgram_update(k->extra[s], b->n_rows, NULL, k->cap, k->u, k->cap, err));
+    return DP_OK;
 }
 
+/* State: the main accumulator then the extra ones, each a self-delimiting record. */
 static dp_status dp__p4_save(void *ctx, dp_buf *out, dp_error *err) {
     dp__p4ctx *k = ctx;
-    if (k->dfg != NULL)
+    if (k->dfg != NULL) {
         DP_TRY(dp_cuda_featgram_store(k->dfg, k->fg, err));
-    return dp_featgram_serialize(k->fg, out, err);
+        for (int s = 0; s < k->n_extra; s++)
+            DP_TRY(dp_cuda_featgram_store(k->dextra[s], k->extra[s], err));
+    }
+    DP_TRY(dp_featgram_serialize(k->fg, out, err));
+    for (int s = 0; s < k->n_extra; s++)
+        DP_TRY(dp_featgram_serialize(k->extra[s], out, err));
+    return DP_OK;
 }
 
 static dp_status dp__p4_load(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
     dp__p4ctx *k = ctx;
-    dp_featgram *g = NULL;
-    DP_TRY(dp_featgram_deserialize(data, len, k->env->backend, &g, NULL, err));
-    if (dp_featgram_columns(g) != k->n) {
-        dp_featgram_free(g);
-        return dp_error_set(err, DP_STATE, "checkpoint of another column set");
+    dp_featgram *g[1 + DP__MAX_RDC_SEEDS] = {0};
+    size_t off = 0;
+    dp_status st = DP_OK;
+    for (int s = 0; s <= k->n_extra; s++) {
+        size_t used = 0;
+        DP_CHECK(
+            dp_featgram_deserialize(data + off, len - off, k->env->backend, &g[s], &used, err));
+        if (dp_featgram_columns(g[s]) != k->n)
+            DP_FAIL(err, DP_STATE, "checkpoint of another column set");
+        off += used;
     }
-    dp_status st = k->dfg != NULL ? dp_cuda_featgram_load(k->dfg, g, err) : DP_OK;
-    if (st != DP_OK) {
-        dp_featgram_free(g);
-        return st;
+    if (off != len)
+        DP_FAIL(err, DP_CORRUPT, "checkpoint holds %zu unexpected bytes", len - off);
+    if (k->dfg != NULL) {
+        DP_CHECK(dp_cuda_featgram_load(k->dfg, g[0], err));
+        for (int s = 0; s < k->n_extra; s++)
+            DP_CHECK(dp_cuda_featgram_load(k->dextra[s], g[1 + s], err));
     }
     dp_featgram_free(k->fg);
-    k->fg = g;
+    k->fg = g[0];
+    for (int s = 0; s < k->n_extra; s++) {
+        dp_featgram_free(k->extra[s]);
+        k->extra[s] = g[1 + s];
+    }
     return DP_OK;
+cleanup:
+    for (int s = 0; s <= k->n_extra; s++)
+        dp_featgram_free(g[s]);
+    return st;
 }
 
 dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *const *names,
-                          int64_t n, const dp__models *models, const dp__ckpt *ck,
-                          dp_nonlinear_result *res, int64_t *rows_used, dp_error *err) {
+                          int64_t n, const dp__models *models, double w_hsic, double w_rdc,
+                          const dp__ckpt *ck, dp_nonlinear_result *res, int64_t *rows_used,
+                          dp_error *err) {
     dp_status st = DP_OK;
     const dp_config *cfg = env->cfg;
     dp__p4ctx k = {0};
     int32_t *cols = NULL;
     k.env = env;
     k.n = n;
-    double w_hsic = dp_config_double(cfg, "w-hsic"), w_rdc = dp_config_double(cfg, "w-rdc");
     if (!(w_hsic + w_rdc > 0))
         return dp_error_set(err, DP_INVALID_ARG, "--w-hsic and --w-rdc are both 0");
     dp_featgram_config fc;
@@ -389,11 +426,35 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
     double gb = dp_config_double(cfg, "max-memory-gb");
     int64_t budget = gb > 0 ? (int64_t) (gb * (double) (1ll << 30)) : 0;
     int64_t nl_rows = dp_config_int(cfg, "nonlinear-rows");
-    dp_log_info("pass 4: %lld columns, %d HSIC + %d RDC features each: accumulators %.1f MiB",
-                (long long) n, fc.m, fc.k, (double) plan.total_bytes / (1 << 20));
+    int64_t n_seeds = fc.k > 0 ? dp_config_int(cfg, "rdc-seeds") : 1;
+    if (n_seeds > 1) {
+        /* Each further RDC draw is one more (p k)^2 accumulator. */
+        dp_featgram_config xc = fc;
+        xc.m = 0;
+        xc.shadow_columns = 0;
+        dp_featgram_plan xp;
+        DP_CHECK(dp_featgram_estimate(n, &xc, &xp, err));
+        plan.matrix_bytes += (n_seeds - 1) * xp.matrix_bytes;
+        plan.total_bytes += (n_seeds - 1) * xp.total_bytes;
+    }
     DP_CHECK(dp_featgram_check_budget(&plan, budget, nl_rows, err));
+    dp_log_info("pass 4: %lld columns, %d HSIC + %d RDC features each%s: accumulators %.1f MiB",
+                (long long) n, fc.m, fc.k, n_seeds > 1 ? " (RDC averaged over draws)" : "",
+                (double) plan.total_bytes / (1 << 20));
     DP_CHECK(dp__cols_by_name(ds, names, n, &cols, err));
     DP_CHECK(dp_featgram_create(&fc, n, names, env->backend, &k.fg, err));
+    int64_t seeds = fc.k > 0 ? dp_config_int(cfg, "rdc-seeds") : 1;
+    if (seeds > 1 + DP__MAX_RDC_SEEDS)
+        DP_FAIL(err, DP_INVALID_ARG, "--rdc-seeds %lld is above %d", (long long) seeds,
+                1 + DP__MAX_RDC_SEEDS);
+    for (int64_t s = 1; s < seeds; s++) {
+        dp_featgram_config xc = fc;
+        xc.m = 0;
+        xc.shadow_columns = 0;
+        xc.seed = dp_hash64_combine(fc.seed, (uint64_t) s);
+        DP_CHECK(dp_featgram_create(&xc, n, names, env->backend, &k.extra[k.n_extra], err));
+        k.n_extra++;
+    }
     dp__scan_job job;
     dp__job_from(&job, env, ds, cols, (int32_t) n, ck, "pass 4 scan");
     int64_t total = dp_dataset_n_rows(ds);
@@ -427,9 +488,13 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
             DP_CHECK(
                 dp_copula_col_prepare(&k.tu[j], DP_COPULA_UNIFORM_RDC, &m->fit, false, 0, 0, err));
     }
-    if (env->cuda != NULL)
+    if (env->cuda != NULL) {
         DP_CHECK(dp_cuda_featgram_create(env->cuda, k.fg, k.tz, k.tu, job.so.batch_rows, env->pool,
                                          &k.dfg, err));
+        for (int s = 0; s < k.n_extra; s++)
+            DP_CHECK(dp_cuda_featgram_create(env->cuda, k.extra[s], NULL, k.tu, job.so.batch_rows,
+                                             env->pool, &k.dextra[s], err));
+    }
     job.consume = dp__p4_consume;
     job.save = dp__p4_save;
     job.load = dp__p4_load;
@@ -439,6 +504,10 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
         dp_cuda_stats cs;
         DP_CHECK(dp_cuda_featgram_flush(k.dfg, err));
         DP_CHECK(dp_cuda_featgram_store(k.dfg, k.fg, err));
+        for (int s = 0; s < k.n_extra; s++) {
+            DP_CHECK(dp_cuda_featgram_flush(k.dextra[s], err));
+            DP_CHECK(dp_cuda_featgram_store(k.dextra[s], k.extra[s], err));
+        }
         dp_cuda_featgram_get_stats(k.dfg, &cs);
         dp_cuda_log_stats("pass 4", &cs);
     }
@@ -450,6 +519,29 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
     no.w_rdc = w_rdc;
     no.threads = dp_pool_threads(env->pool);
     DP_CHECK(dp_nonlinear_compute(k.fg, &no, res, err));
+    if (k.n_extra > 0 && res->rdc != NULL) {
+        /* RDC averaged over the independent draws; S recomputed from the average. */
+        dp_nonlinear_options xo = no;
+        xo.w_hsic = 0;
+        xo.w_rdc = 1;
+        for (int s = 0; s < k.n_extra; s++) {
+            dp_nonlinear_result xr;
+            dp_nonlinear_result_init(&xr);
+            DP_CHECK(dp_featgram_flush(k.extra[s], err));
+            st = dp_nonlinear_compute(k.extra[s], &xo, &xr, err);
+            if (st == DP_OK)
+                for (int64_t i = 0; i < n * n; i++)
+                    res->rdc[i] += xr.rdc[i];
+            dp_nonlinear_result_reset(&xr);
+            DP_CHECK(st);
+        }
+        double wh = res->w_hsic, wr = res->w_rdc;
+        for (int64_t i = 0; i < n * n; i++) {
+            res->rdc[i] /= (double) (1 + k.n_extra);
+            res->sim[i] = (res->hsic != NULL ? wh * res->hsic[i] : 0) + wr * res->rdc[i];
+        }
+        dp_log_verbose("pass 4: RDC averaged over %d independent feature draws", 1 + k.n_extra);
+    }
 cleanup:
     for (int64_t j = 0; j < n; j++) {
         if (k.tz != NULL)
@@ -464,6 +556,10 @@ cleanup:
     dp_free(cols);
     dp_cuda_featgram_free(k.dfg);
     dp_featgram_free(k.fg);
+    for (int s = 0; s < k.n_extra; s++) {
+        dp_cuda_featgram_free(k.dextra[s]);
+        dp_featgram_free(k.extra[s]);
+    }
     return st;
 }
 

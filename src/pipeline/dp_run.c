@@ -14,6 +14,7 @@
 #include "dpipe/dp_features.h"
 #include "pipeline/dp_outputs.h"
 #include "pipeline/dp_passes_run.h"
+#include "pipeline/dp_report.h"
 #include "pipeline/dp_run_final.h"
 #include "pipeline/dp_scanjob.h"
 #include "passes/dp_psd.h"
@@ -715,8 +716,9 @@ static dp_status dp__pass4(dp__run *r, dp_error *err) {
     if (n >= 2) {
         char ckbuf[4096];
         dp__ckpt ck = dp__ck(r, DP__P4, ckbuf, sizeof ckbuf);
-        DP_CHECK(dp__p4_measures(&r->env, r->ds, (const char *const *) nm.v, n, &models, &ck, &res,
-                                 &rows_used, err));
+        DP_CHECK(dp__p4_measures(&r->env, r->ds, (const char *const *) nm.v, n, &models,
+                                 dp_config_double(r->cfg, "w-hsic"),
+                                 dp_config_double(r->cfg, "w-rdc"), &ck, &res, &rows_used, err));
         hsic = res.hsic;
         rdc = res.rdc;
         S = res.sim;
@@ -810,7 +812,7 @@ static dp_status dp__do_pass(dp__run *r, dp__pass_id id, dp__pass_fn fn, const d
         p->reused = true;
         dp_log_info("%s: reusing earlier results (settings and inputs unchanged)",
                     dp__pass_names[id]);
-        return DP_OK;
+        return dp__write_manifest(r, err);
     }
     p->reused = false;
     p->n_out = 0;
@@ -823,7 +825,7 @@ static dp_status dp__do_pass(dp__run *r, dp__pass_id id, dp__pass_fn fn, const d
 static void dp__summary(dp__run *r) {
     int64_t initial = r->in.sel.n;
     dp_log_info("summary:");
-    dp_log_info("  %-22s %8lld", "initial descriptors", (long long) initial);
+    dp_log_info("  %-26s %8lld", "initial descriptors", (long long) initial);
     int64_t prev = initial;
     const char *labels[] = {"", "after pass 1 (filters)", "after pass 2 (correlation)",
                             "after pass 3 (VIF)", "after pass 4 (nonlinear)"};
@@ -857,6 +859,7 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
     if (mkdir(r->dir, 0777) != 0 && errno != EEXIST)
         return dp_error_set(err, DP_IO, "%s: cannot create the run directory: %s", r->dir,
                             strerror(errno));
+    DP_TRY(dp__check_settings(cfg, 0xffffffffu, err));
     DP_TRY(dp__lock(r, err));
     dp__interrupt_install();
     DP_CHECK(dp__inputs_open(cfg, inputs, n_inputs, &r->in, err));
@@ -908,6 +911,13 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
     DP_CHECK(dp__do_pass(r, DP__P4, dp__pass4, r4, 2, err));
     DP_CHECK(dp__do_pass(r, DP__FINAL, dp__final, rf, 4, err));
     dp__summary(r);
+    {
+        /* The report is redrawn every run from the files (not part of the manifest); failing
+         * to draw it does not fail the run. */
+        dp_error re;
+        if (dp__write_report(r->dir, &re) != DP_OK)
+            dp_log_warn("could not write report.html: %s", re.msg);
+    }
 cleanup:
     if (st != DP_OK && r->in.ds != NULL) {
         dp_error e;

@@ -456,7 +456,8 @@ dp_status dp__write_final(const dp_config *cfg, const dp__final_inputs *fi, dp_e
     dp_jw_object_end(&w);
     DP_CHECK(dp__finish(&w, &b, dp__path_join(path, sizeof path, fi->dir, "columns.json"), err));
 
-    /* summary.json: the counts the summary on stderr shows. */
+    /* summary.json: the counts the summary on stderr shows (timings are in manifest.json, so
+     * that a resumed run writes the same bytes as an uninterrupted one). */
     dp_buf_init(&b);
     dp_jw_init(&w, &b, true);
     dp_jw_object_begin(&w);
@@ -479,8 +480,6 @@ dp_status dp__write_final(const dp_config *cfg, const dp__final_inputs *fi, dp_e
         dp_jw_object_begin(&w);
         dp_jw_kv_int(&w, "columns_out", fi->counts[k]);
         dp_jw_kv_int(&w, "removed", fi->counts[k - 1] - fi->counts[k]);
-        dp_jw_kv_number(&w, "seconds", fi->seconds[k]);
-        dp_jw_kv_bool(&w, "reused", fi->reused[k]);
         dp_jw_object_end(&w);
     }
     dp_jw_object_end(&w);

@@ -41,6 +41,11 @@ typedef struct dp_copula_col {
     double clip_lo, clip_hi;
     double *knot_value; /* transformed value at each knot (spearman/gaussian/uniform) */
     double u_lo, u_hi;  /* gaussian clip range of u */
+    /* Lookup index: bucket b of n_buckets equal-width buckets over [lo, lo + n_buckets / scale)
+     * holds the knots first[b] .. first[b + 1]: a lookup searches only those. */
+    int32_t *first;
+    int32_t n_buckets;
+    double lo, scale;
 } dp_copula_col;
 
 void dp_copula_col_init(dp_copula_col *c);

@@ -675,6 +675,7 @@ static void run_pipeline(const char *data, const char *out, bool gpu) {
     DP_ASSERT_OK(dp_config_set(cfg, "n-metadata", "1", &err), &err);
     DP_ASSERT_OK(dp_config_set(cfg, "threads", "4", &err), &err);
     DP_ASSERT_OK(dp_config_set(cfg, "batch-rows", "5000", &err), &err);
+    DP_ASSERT_OK(dp_config_set(cfg, "rdc-seeds", "2", &err), &err); /* one extra RDC accumulator */
     if (gpu)
         DP_ASSERT_OK(dp_config_set(cfg, "gpu", "true", &err), &err);
     const char *inputs[1] = {data};
@@ -710,8 +711,8 @@ static double npy_diff(const char *a, const char *b) {
 }
 
 DP_TEST(gpu_run_same_decisions_as_cpu) {
-    /* `dpipe run` on a generated dataset with and without --gpu: the same columns survive every
-     * pass and the same final descriptors, matrices equal to rounding. */
+    /* `dpipe run` on a generated dataset with and without --gpu (and two RDC draws): the same
+     * columns survive every pass and the same final descriptors, matrices equal to rounding. */
     gpu_require();
     char data[1024], cpu[1024], gpu[1024], a[1200], b[1200];
     snprintf(data, sizeof data, "%s/data", dp_test_tmp_dir());
