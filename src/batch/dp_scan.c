@@ -69,7 +69,8 @@ struct dp_scan {
     bool at_boundary;
     int32_t boundary_rg; /* first rg of the task following the finished one */
     bool done;
-    dp_batch batch;
+    dp_batch batch; /* gathered rows (sample / filtered scans) */
+    dp_batch view;  /* plain scans: a window into the current slot, no copy */
     int64_t input_rows_done;
     int64_t input_rows_total;
     uint64_t bytes_read;
@@ -374,7 +375,19 @@ dp_status dp_scan_open(const dp_dataset *ds, const int32_t *cols, int32_t n_cols
                 DP_FAIL(err, DP_NOMEM, "out of memory");
         }
     }
-    DP_CHECK(dp_batch_init(&s->batch, dp__eff_batch_rows(ds, opts), n_cols, err));
+    bool gather =
+        opts->mode == DP_SCAN_SAMPLE || (opts->keep_fraction > 0 && opts->keep_fraction < 1);
+    if (gather) {
+        DP_CHECK(dp_batch_init(&s->batch, dp__eff_batch_rows(ds, opts), n_cols, err));
+    } else {
+        /* Plain scans hand out windows into the row-group slot: only the counts are owned. */
+        s->view.counts = dp_calloc((size_t) (n_cols > 0 ? n_cols : 1), sizeof *s->view.counts);
+        if (s->view.counts == NULL)
+            DP_FAIL(err, DP_NOMEM, "out of memory");
+        s->view.n_cols = n_cols;
+        s->view.ld = s->view.cap_rows = s->slot_ld;
+        s->batch.cap_rows = dp__eff_batch_rows(ds, opts);
+    }
     s->row_offset = opts->start_row_offset;
     s->next_rg = opts->start_rg > 0 ? opts->start_rg : 0;
     s->input_rows_total = dp_dataset_n_rows(ds);
@@ -439,6 +452,7 @@ void dp_scan_free(dp_scan *s) {
     }
     dp_progress_free(s->progress);
     dp_batch_reset(&s->batch);
+    dp_free(s->view.counts);
     dp_free(s->sample_rows);
     dp_free(s->cols);
     pthread_mutex_destroy(&s->mu);
@@ -453,7 +467,34 @@ void dp_scan_free(dp_scan *s) {
  * the kinds of missing values. */
 static void dp__copy_col(const double *src, const int64_t *rows, int64_t n, double *dst,
                          dp_batch_counts *c) {
+    /* src may equal dst (plain scans normalise the slot in place). */
     int64_t nul = 0, nan = 0, pinf = 0, ninf = 0;
+    if (rows == NULL && src == dst) {
+        /* In place: read everything, write only the (rare) non-finite values. */
+        for (int64_t i = 0; i < n; i++) {
+            double v = dst[i];
+            if (DP_UNLIKELY(!isfinite(v))) {
+                if (isnan(v)) {
+                    uint64_t bits;
+                    memcpy(&bits, &v, 8);
+                    if (bits == DP_PQ_NULL_BITS)
+                        nul++;
+                    else
+                        nan++;
+                } else if (v > 0) {
+                    pinf++;
+                } else {
+                    ninf++;
+                }
+                dst[i] = NAN;
+            }
+        }
+        c->n_null = nul;
+        c->n_nan = nan;
+        c->n_posinf = pinf;
+        c->n_neginf = ninf;
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         double v = rows != NULL ? src[rows[i]] : src[i];
         if (DP_UNLIKELY(!isfinite(v))) {
@@ -550,14 +591,24 @@ again:
             n = DP_MIN(cap, limit - start);
             s->pos += n;
         }
+        if (rows == NULL) {
+            /* A window of the slot; missing values are normalised in place (each row range is
+             * handed out once). */
+            b = &s->view;
+            b->values = slot->data + start;
+            for (int32_t j = 0; j < s->n_cols; j++) {
+                double *col = slot->data + (size_t) j * (size_t) s->slot_ld + start;
+                dp__copy_col(col, NULL, n, col, &b->counts[j]);
+            }
+        } else {
+            for (int32_t j = 0; j < s->n_cols; j++) {
+                const double *src = slot->data + (size_t) j * (size_t) s->slot_ld;
+                dp__copy_col(src, rows, n, dp_batch_col(b, j), &b->counts[j]);
+            }
+        }
         b->n_rows = n;
         b->row_offset = s->row_offset;
         b->file_index = g->file;
-        for (int32_t j = 0; j < s->n_cols; j++) {
-            const double *src = slot->data + (size_t) j * (size_t) s->slot_ld;
-            dp__copy_col(rows != NULL ? src : src + start, rows, n, dp_batch_col(b, j),
-                         &b->counts[j]);
-        }
         s->row_offset += n;
         pthread_mutex_lock(&s->mu);
         s->at_boundary = s->pos >= limit;

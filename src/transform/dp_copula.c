@@ -35,6 +35,8 @@ void dp_copula_col_init(dp_copula_col *c) {
 
 void dp_copula_col_reset(dp_copula_col *c) {
     dp_free(c->knot_value);
+    dp_free(c->u0);
+    dp_free(c->slope);
     dp_free(c->first);
     memset(c, 0, sizeof *c);
 }
@@ -77,6 +79,17 @@ dp_status dp_copula_col_prepare(dp_copula_col *c, dp_copula_method m, const dp_m
                             (long long) fit->n_knots);
     for (int64_t i = 0; i < fit->n_knots; i++)
         c->knot_value[i] = dp__from_u(c, 0.5 * (fit->lo[i] + fit->hi[i]) / n, true);
+    c->u0 = dp_mallocarray((size_t) fit->n_knots, sizeof(double));
+    c->slope = dp_mallocarray((size_t) fit->n_knots, sizeof(double));
+    if (c->u0 == NULL || c->slope == NULL)
+        return dp_error_set(err, DP_NOMEM, "out of memory preparing a %lld-knot transform",
+                            (long long) fit->n_knots);
+    c->u0[0] = c->slope[0] = 0;
+    for (int64_t i = 1; i < fit->n_knots; i++) {
+        double x0 = fit->values[i - 1], x1 = fit->values[i];
+        c->u0[i] = fit->hi[i - 1] / n;
+        c->slope[i] = (fit->lo[i] - fit->hi[i - 1]) / n / (x1 - x0);
+    }
     /* Bucket index over [first knot, last knot]: about two buckets per knot (a power of two,
      * at most 2^14), each recording the first knot >= its lower edge. */
     int64_t nk = fit->n_knots;
@@ -145,10 +158,10 @@ static inline double dp__transform(const dp_copula_col *c, double x) {
         return c->knot_value[0];
     if (i == m)
         return c->knot_value[m - 1];
-    double x0 = f->values[i - 1], x1 = f->values[i];
-    double c0 = f->hi[i - 1], c1 = f->lo[i];
-    double cnt = c0 + (c1 - c0) * ((x - x0) / (x1 - x0));
-    return dp__from_u(c, cnt / (double) f->n, false);
+    double u = c->u0[i] + (x - f->values[i - 1]) * c->slope[i];
+    if (c->method == DP_COPULA_SPEARMAN)
+        return u;
+    return dp__from_u(c, u, false);
 }
 
 double dp_copula_value(const dp_copula_col *c, double x) {

@@ -40,7 +40,10 @@ typedef struct dp_copula_col {
     bool clip;
     double clip_lo, clip_hi;
     double *knot_value; /* transformed value at each knot (spearman/gaussian/uniform) */
-    double u_lo, u_hi;  /* gaussian clip range of u */
+    /* Between knots i-1 and i the mid-rank CDF is u0[i] + (x - values[i-1]) * slope[i]
+     * (precomputed so a lookup costs a multiply, not two divisions). */
+    double *u0, *slope;
+    double u_lo, u_hi; /* gaussian clip range of u */
     /* Lookup index: bucket b of n_buckets equal-width buckets over [lo, lo + n_buckets / scale)
      * holds the knots first[b] .. first[b + 1]: a lookup searches only those. */
     int32_t *first;

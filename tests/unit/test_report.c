@@ -399,8 +399,8 @@ static void tr_synthetic_run(const char *dir, int64_t p0, int64_t p1, int64_t p2
                              int64_t pf) {
     char **nm = malloc((size_t) p0 * sizeof *nm);
     for (int64_t i = 0; i < p0; i++) {
-        nm[i] = malloc(48);
-        snprintf(nm[i], 48, "descriptor_with_a_long_name_%06lld_abcdef", (long long) i);
+        nm[i] = malloc(64);
+        snprintf(nm[i], 64, "descriptor_with_a_long_name_%06lld_abcdef", (long long) i);
     }
     dp_buf b;
     dp_jw w;
