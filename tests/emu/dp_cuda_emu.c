@@ -383,12 +383,12 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
 
 cudaError_t dp__k_gram_transform(cudaStream_t s, const double *x, int64_t ldx, int64_t rows,
                                  int64_t p, const dp_cm_col *cols, const double *values,
-                                 const double *lo, const double *hi, const double *kv,
+                                 const double *u0, const double *slope, const double *kv,
                                  const double *K, const double *mv, double *Z, int64_t ldz) {
     (void) s;
     for (int64_t j = 0; j < p; j++)
         for (int64_t t = 0; t < rows; t++) {
-            const double v = dp_cm_transform(&cols[j], values, lo, hi, kv, x[j * ldx + t]);
+            const double v = dp_cm_transform(&cols[j], values, u0, slope, kv, x[j * ldx + t]);
             Z[j * ldz + t] = dp_cm_isfinite(v) ? v - K[j] : (mv != NULL ? mv[j] : NAN);
         }
     return cudaSuccess;
@@ -459,7 +459,7 @@ cudaError_t dp__k_fold_upper(cudaStream_t s, const float *acc32, int64_t ld32, i
 
 cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows, int64_t p,
                               const dp_cm_col *cz, const dp_cm_col *cu, const double *values,
-                              const double *lo, const double *hi, const double *kvz,
+                              const double *u0, const double *slope, const double *kvz,
                               const double *kvu, dp_cm_mercer mf, const double *rw,
                               const double *rb, const double *rpilot, int32_t k, double *Gh,
                               double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr) {
@@ -468,12 +468,12 @@ cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int6
         for (int64_t t = 0; t < rows; t++) {
             const double xv = x[j * ldx + t];
             if (mf.m > 0) {
-                const double z = dp_cm_transform(&cz[j], values, lo, hi, kvz, xv);
+                const double z = dp_cm_transform(&cz[j], values, u0, slope, kvz, xv);
                 mh[t + j * ldg] = dp_cm_isnan(z) ? 1 : 0;
                 dp_cm_mercer_row(&mf, z, mf.pilot, Gh + t + j * (int64_t) mf.m * ldg, ldg);
             }
             if (k > 0) {
-                const double u = dp_cm_transform(&cu[j], values, lo, hi, kvu, xv);
+                const double u = dp_cm_transform(&cu[j], values, u0, slope, kvu, xv);
                 mr[t + j * ldg] = dp_cm_isnan(u) ? 1 : 0;
                 const int64_t base = j * (int64_t) k;
                 for (int32_t a = 0; a < k; a++)

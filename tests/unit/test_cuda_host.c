@@ -104,7 +104,8 @@ DP_TEST(cuda_host_transform_matches_cpu) {
             int64_t n = ch_probes(d, j, probe, 8192);
             for (int64_t i = 0; i < n; i++) {
                 double cpu = dp_copula_value(&tr[j], probe[i]);
-                double dev = dp_cm_transform(&fl.cols[j], fl.values, fl.lo, fl.hi, fl.kv, probe[i]);
+                double dev =
+                    dp_cm_transform(&fl.cols[j], fl.values, fl.u0, fl.slope, fl.kv, probe[i]);
                 DP_ASSERT_BITS_EQ(dev, cpu);
                 compared++;
             }
@@ -273,8 +274,8 @@ DP_TEST(cuda_host_flat_layout) {
         }
         for (int64_t i = 0; i < m; i++) {
             DP_ASSERT_BITS_EQ(fl.values[off + i], f->values[i]);
-            DP_ASSERT_BITS_EQ(fl.lo[off + i], f->lo[i]);
-            DP_ASSERT_BITS_EQ(fl.hi[off + i], f->hi[i]);
+            DP_ASSERT_BITS_EQ(fl.u0[off + i], ga[j].u0[i]);
+            DP_ASSERT_BITS_EQ(fl.slope[off + i], un[j].slope[i]); /* per fit, not per method */
             DP_ASSERT_BITS_EQ(fl.kv[off + i], ga[j].knot_value[i]);
             DP_ASSERT_BITS_EQ(fl.kv[fl.n_knots + off + i], un[j].knot_value[i]);
         }

@@ -51,7 +51,7 @@ struct dp_cuda_featgram {
     dp__cu_fgpart part[2];
     dp_cm_col *cols; /* device: 2p (normal score, then uniform) */
     dp_cm_col *hcols;
-    double *values, *lo, *hi, *kvz, *kvu;
+    double *values, *u0, *slope, *kvz, *kvu;
     dp_cm_mercer mf; /* device pointers */
     double *rw, *rb, *rpilot;
     int32_t *sh_col, *sh_partner;
@@ -174,8 +174,8 @@ dp_status dp_cuda_featgram_create(dp_cuda_ctx *ctx, dp_featgram *host, const dp_
     g->cols = dp__at(g->arena, pl, DP_CUDA_F_COLS);
     g->values = dp__at(g->arena, pl, DP_CUDA_F_KNOTS);
     if (g->values != NULL) {
-        g->lo = g->values + flat.n_knots;
-        g->hi = g->values + 2 * flat.n_knots;
+        g->u0 = g->values + flat.n_knots;
+        g->slope = g->values + 2 * flat.n_knots;
         g->kvz = g->values + 3 * flat.n_knots;
         g->kvu = g->values + 4 * flat.n_knots;
     }
@@ -202,8 +202,8 @@ dp_status dp_cuda_featgram_create(dp_cuda_ctx *ctx, dp_featgram *host, const dp_
     if (flat.n_knots > 0) {
         size_t kb = (size_t) flat.n_knots * sizeof(double);
         DP_CHECK(dp__cu_h2d(ctx, g->values, flat.values, kb, err));
-        DP_CHECK(dp__cu_h2d(ctx, g->lo, flat.lo, kb, err));
-        DP_CHECK(dp__cu_h2d(ctx, g->hi, flat.hi, kb, err));
+        DP_CHECK(dp__cu_h2d(ctx, g->u0, flat.u0, kb, err));
+        DP_CHECK(dp__cu_h2d(ctx, g->slope, flat.slope, kb, err));
         if (tz_i >= 0)
             DP_CHECK(
                 dp__cu_h2d(ctx, g->kvz, flat.kv + (size_t) tz_i * (size_t) flat.n_knots, kb, err));
@@ -402,7 +402,7 @@ dp_status dp_cuda_featgram_update(dp_cuda_featgram *g, const dp_batch *bt, dp_er
             const dp__cu_piece *pc = &g->pieces[k];
             const int64_t f0 = g->fill;
             DP_TRY(DP_CU(err, dp__k_fg_features(g->ctx->compute, x + pc->off, r, pc->rows, p,
-                                                g->cols, g->cols + p, g->values, g->lo, g->hi,
+                                                g->cols, g->cols + p, g->values, g->u0, g->slope,
                                                 g->kvz, g->kvu, g->mf, g->rw, g->rb, g->rpilot,
                                                 pr->f, ph->G != NULL ? ph->G + f0 : NULL,
                                                 pr->G != NULL ? pr->G + f0 : NULL, R,

@@ -33,7 +33,7 @@ struct dp_cuda_gram {
     double *Q, *Sc, *SSc, *Nc, *tmp, *zs, *zq, *K, *mv, *Z, *Z2, *W;
     int32_t *idx; /* loc[p] then cidx[p] */
     dp_cm_col *cols;
-    double *values, *lo, *hi, *kv;
+    double *values, *u0, *slope, *kv;
     float *Zf, *Qf;
     /* host */
     dp_cm_col *hcols;
@@ -120,8 +120,8 @@ dp_status dp_cuda_gram_create(dp_cuda_ctx *ctx, dp_gram *host, const dp_copula_c
     g->idx = dp__at(g->arena, pl, DP_CUDA_G_IDX);
     g->cols = dp__at(g->arena, pl, DP_CUDA_G_COLS);
     g->values = dp__at(g->arena, pl, DP_CUDA_G_KNOTS);
-    g->lo = g->values != NULL ? g->values + flat.n_knots : NULL;
-    g->hi = g->values != NULL ? g->values + 2 * flat.n_knots : NULL;
+    g->u0 = g->values != NULL ? g->values + flat.n_knots : NULL;
+    g->slope = g->values != NULL ? g->values + 2 * flat.n_knots : NULL;
     g->kv = g->values != NULL ? g->values + 3 * flat.n_knots : NULL;
     g->Zf = dp__at(g->arena, pl, DP_CUDA_G_ZF);
     g->Qf = dp__at(g->arena, pl, DP_CUDA_G_QF);
@@ -148,8 +148,8 @@ dp_status dp_cuda_gram_create(dp_cuda_ctx *ctx, dp_gram *host, const dp_copula_c
     if (flat.n_knots > 0) {
         size_t kb = (size_t) flat.n_knots * sizeof(double);
         DP_CHECK(dp__cu_h2d(ctx, g->values, flat.values, kb, err));
-        DP_CHECK(dp__cu_h2d(ctx, g->lo, flat.lo, kb, err));
-        DP_CHECK(dp__cu_h2d(ctx, g->hi, flat.hi, kb, err));
+        DP_CHECK(dp__cu_h2d(ctx, g->u0, flat.u0, kb, err));
+        DP_CHECK(dp__cu_h2d(ctx, g->slope, flat.slope, kb, err));
         DP_CHECK(dp__cu_h2d(ctx, g->kv, flat.kv, kb, err));
     }
     DP_CHECK(dp__cu_h2d(ctx, g->K, raw.K, (size_t) p * sizeof(double), err));
@@ -296,7 +296,7 @@ dp_status dp_cuda_gram_update(dp_cuda_gram *g, const dp_batch *bt, dp_error *err
             g->blk_index = pc->block;
             DP_ASSERT(g->fill + pc->rows <= b);
             DP_TRY(DP_CU(err, dp__k_gram_transform(g->ctx->compute, x + pc->off, r, pc->rows, p,
-                                                   g->cols, g->values, g->lo, g->hi, g->kv, g->K,
+                                                   g->cols, g->values, g->u0, g->slope, g->kv, g->K,
                                                    g->pairwise ? NULL : g->mv, g->Z + g->fill, b)));
             if (g->pairwise)
                 for (int64_t j = 0; j < p; j++) {

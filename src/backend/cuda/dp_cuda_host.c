@@ -245,8 +245,8 @@ void dp_cuda_flat_init(dp_cuda_flat *f) {
 
 void dp_cuda_flat_reset(dp_cuda_flat *f) {
     dp_free(f->values);
-    dp_free(f->lo);
-    dp_free(f->hi);
+    dp_free(f->u0);
+    dp_free(f->slope);
     dp_free(f->kv);
     dp_free(f->cols);
     memset(f, 0, sizeof *f);
@@ -254,7 +254,8 @@ void dp_cuda_flat_reset(dp_cuda_flat *f) {
 
 /* Knots a transform contributes: none for Pearson, an empty fit, or a column left unprepared. */
 static int64_t dp__tr_knots(const dp_copula_col *c) {
-    if (c->method == DP_COPULA_PEARSON || c->fit == NULL || c->knot_value == NULL)
+    if (c->method == DP_COPULA_PEARSON || c->fit == NULL || c->knot_value == NULL ||
+        c->u0 == NULL || c->slope == NULL)
         return 0;
     return c->fit->n_knots;
 }
@@ -291,11 +292,11 @@ dp_status dp_cuda_flat_build(dp_cuda_flat *out, int64_t p, int32_t n_tr,
     out->n_knots = total;
     size_t nk = (size_t) (total > 0 ? total : 1);
     out->values = dp_mallocarray(nk, sizeof(double));
-    out->lo = dp_mallocarray(nk, sizeof(double));
-    out->hi = dp_mallocarray(nk, sizeof(double));
+    out->u0 = dp_mallocarray(nk, sizeof(double));
+    out->slope = dp_mallocarray(nk, sizeof(double));
     out->kv = dp_calloc(nk * (size_t) n_tr, sizeof(double));
     out->cols = dp_calloc((size_t) p * (size_t) n_tr, sizeof(dp_cm_col));
-    if (out->values == NULL || out->lo == NULL || out->hi == NULL || out->kv == NULL ||
+    if (out->values == NULL || out->u0 == NULL || out->slope == NULL || out->kv == NULL ||
         out->cols == NULL)
         DP_FAIL(err, DP_NOMEM, "flat models: out of memory for %lld knots", (long long) total);
     int64_t off = 0;
@@ -307,8 +308,8 @@ dp_status dp_cuda_flat_build(dp_cuda_flat *out, int64_t p, int32_t n_tr,
             if (m > 0 && mj == 0) {
                 mj = m;
                 memcpy(out->values + off, c->fit->values, (size_t) m * sizeof(double));
-                memcpy(out->lo + off, c->fit->lo, (size_t) m * sizeof(double));
-                memcpy(out->hi + off, c->fit->hi, (size_t) m * sizeof(double));
+                memcpy(out->u0 + off, c->u0, (size_t) m * sizeof(double));
+                memcpy(out->slope + off, c->slope, (size_t) m * sizeof(double));
             }
             if (m > 0)
                 memcpy(out->kv + (size_t) t * nk + (size_t) off, c->knot_value,

@@ -97,7 +97,7 @@ enum {
     DP_CUDA_G_IDX,   /* 2 p int32: column -> compact index, compact index -> column */
     DP_CUDA_G_RING,  /* DP_CUDA_SLOTS x slot_rows x p raw values */
     DP_CUDA_G_COLS,  /* p dp_cm_col */
-    DP_CUDA_G_KNOTS, /* 4 x n_knots doubles: values, lo, hi, kv */
+    DP_CUDA_G_KNOTS, /* 4 x n_knots doubles: values, u0, slope, kv */
     DP_CUDA_G_ZF,    /* fp32/tf32: block_rows x p floats */
     DP_CUDA_G_QF,    /* fp32/tf32: p x p float partial sums */
     DP_CUDA_G_N_ITEMS
@@ -136,7 +136,7 @@ enum {
 enum {
     DP_CUDA_F_RING = 2 * DP_CUDA_F_PART_ITEMS, /* DP_CUDA_SLOTS x slot_rows x p raw values */
     DP_CUDA_F_COLS,                            /* 2 p dp_cm_col */
-    DP_CUDA_F_KNOTS,                           /* 5 x n_knots: values, lo, hi, kv (2) */
+    DP_CUDA_F_KNOTS,                           /* 5 x n_knots: values, u0, slope, kv (2) */
     DP_CUDA_F_FEAT,                            /* Mercer 4 m + RDC 3 p k doubles */
     DP_CUDA_F_IDX,                             /* 2 p int32 column lists + shadow columns */
     DP_CUDA_F_N_ITEMS
@@ -160,8 +160,8 @@ typedef struct dp_cuda_flat {
     int32_t n_tr;    /* transforms per column */
     int64_t n_knots; /* total knots */
     double *values;  /* n_knots each: the knots of every column, one column after another */
-    double *lo;
-    double *hi;
+    double *u0;      /* the prepared transform's interpolation base and slope at each knot */
+    double *slope;
     double *kv;      /* n_tr x n_knots: transform t's knot values at kv + t * n_knots */
     dp_cm_col *cols; /* n_tr x p: column j of transform t at cols[t * p + j] */
 } dp_cuda_flat;

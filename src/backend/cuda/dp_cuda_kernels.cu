@@ -23,8 +23,8 @@ template <typename T> __device__ T dp_block_sum(T v, T *sh) {
 }
 
 __global__ void k_gram_transform(const double *x, int64_t ldx, int64_t rows, int64_t p, int64_t nrb,
-                                 const dp_cm_col *cols, const double *values, const double *lo,
-                                 const double *hi, const double *kv, const double *K,
+                                 const dp_cm_col *cols, const double *values, const double *u0,
+                                 const double *slope, const double *kv, const double *K,
                                  const double *mv, double *Z, int64_t ldz) {
     const int64_t blk = blockIdx.x;
     const int64_t j = blk / nrb;
@@ -32,7 +32,7 @@ __global__ void k_gram_transform(const double *x, int64_t ldx, int64_t rows, int
     if (j >= p || t >= rows)
         return;
     const dp_cm_col c = cols[j];
-    const double v = dp_cm_transform(&c, values, lo, hi, kv, x[j * ldx + t]);
+    const double v = dp_cm_transform(&c, values, u0, slope, kv, x[j * ldx + t]);
     Z[j * ldz + t] = dp_cm_isfinite(v) ? v - K[j] : (mv != NULL ? mv[j] : NAN);
 }
 
@@ -106,7 +106,7 @@ __global__ void k_fold_upper(const float *acc32, int64_t ld32, int64_t n, double
 
 __global__ void k_fg_features(const double *x, int64_t ldx, int64_t rows, int64_t p, int64_t nrb,
                               const dp_cm_col *cz, const dp_cm_col *cu, const double *values,
-                              const double *lo, const double *hi, const double *kvz,
+                              const double *u0, const double *slope, const double *kvz,
                               const double *kvu, dp_cm_mercer mf, const double *rw,
                               const double *rb, const double *rpilot, int32_t k, double *Gh,
                               double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr) {
@@ -118,13 +118,13 @@ __global__ void k_fg_features(const double *x, int64_t ldx, int64_t rows, int64_
     const double xv = x[j * ldx + t];
     if (mf.m > 0) {
         const dp_cm_col c = cz[j];
-        const double z = dp_cm_transform(&c, values, lo, hi, kvz, xv);
+        const double z = dp_cm_transform(&c, values, u0, slope, kvz, xv);
         mh[t + j * ldg] = dp_cm_isnan(z) ? 1 : 0;
         dp_cm_mercer_row(&mf, z, mf.pilot, Gh + t + j * (int64_t) mf.m * ldg, ldg);
     }
     if (k > 0) {
         const dp_cm_col c = cu[j];
-        const double u = dp_cm_transform(&c, values, lo, hi, kvu, xv);
+        const double u = dp_cm_transform(&c, values, u0, slope, kvu, xv);
         mr[t + j * ldg] = dp_cm_isnan(u) ? 1 : 0;
         const int64_t base = j * (int64_t) k;
         for (int32_t a = 0; a < k; a++)
@@ -248,7 +248,7 @@ extern "C" {
 
 cudaError_t dp__k_gram_transform(cudaStream_t s, const double *x, int64_t ldx, int64_t rows,
                                  int64_t p, const dp_cm_col *cols, const double *values,
-                                 const double *lo, const double *hi, const double *kv,
+                                 const double *u0, const double *slope, const double *kv,
                                  const double *K, const double *mv, double *Z, int64_t ldz) {
     if (rows <= 0 || p <= 0)
         return cudaSuccess;
@@ -256,7 +256,7 @@ cudaError_t dp__k_gram_transform(cudaStream_t s, const double *x, int64_t ldx, i
     if (nrb > DP_K_GRID_MAX / p)
         return cudaErrorInvalidConfiguration;
     k_gram_transform<<<(unsigned) (nrb * p), DP_K_THREADS, 0, s>>>(
-        x, ldx, rows, p, nrb, cols, values, lo, hi, kv, K, mv, Z, ldz);
+        x, ldx, rows, p, nrb, cols, values, u0, slope, kv, K, mv, Z, ldz);
     return cudaGetLastError();
 }
 
@@ -317,7 +317,7 @@ cudaError_t dp__k_fold_upper(cudaStream_t s, const float *acc32, int64_t ld32, i
 
 cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows, int64_t p,
                               const dp_cm_col *cz, const dp_cm_col *cu, const double *values,
-                              const double *lo, const double *hi, const double *kvz,
+                              const double *u0, const double *slope, const double *kvz,
                               const double *kvu, dp_cm_mercer mf, const double *rw,
                               const double *rb, const double *rpilot, int32_t k, double *Gh,
                               double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr) {
@@ -327,7 +327,7 @@ cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int6
     if (nrb > DP_K_GRID_MAX / p)
         return cudaErrorInvalidConfiguration;
     k_fg_features<<<(unsigned) (nrb * p), DP_K_THREADS, 0, s>>>(x, ldx, rows, p, nrb, cz, cu,
-                                                                values, lo, hi, kvz, kvu, mf, rw,
+                                                                values, u0, slope, kvz, kvu, mf, rw,
                                                                 rb, rpilot, k, Gh, Gr, ldg, mh, mr);
     return cudaGetLastError();
 }

@@ -20,7 +20,7 @@ extern "C" {
  * NaN (pairwise) or mv[j] (impute: the missing value's centred value; mv == NULL: pairwise). */
 cudaError_t dp__k_gram_transform(cudaStream_t s, const double *x, int64_t ldx, int64_t rows,
                                  int64_t p, const dp_cm_col *cols, const double *values,
-                                 const double *lo, const double *hi, const double *kv,
+                                 const double *u0, const double *slope, const double *kv,
                                  const double *K, const double *mv, double *Z, int64_t ldz);
 
 /* Per column j of Z (rows x p): for loc[j] >= 0 (loc may be NULL) W[t + loc[j] ldw] = 1 where
@@ -56,7 +56,7 @@ cudaError_t dp__k_diag_blocks(cudaStream_t s, double *S, int64_t N, int32_t f, i
  * mh[t + j ldg], mr[t + j ldg] (1 = missing). */
 cudaError_t dp__k_fg_features(cudaStream_t s, const double *x, int64_t ldx, int64_t rows, int64_t p,
                               const dp_cm_col *cz, const dp_cm_col *cu, const double *values,
-                              const double *lo, const double *hi, const double *kvz,
+                              const double *u0, const double *slope, const double *kvz,
                               const double *kvu, dp_cm_mercer mf, const double *rw,
                               const double *rb, const double *rpilot, int32_t k, double *Gh,
                               double *Gr, int64_t ldg, uint8_t *mh, uint8_t *mr);

@@ -23,7 +23,7 @@
  * normcdfinv instead (the host build is unchanged).
  *
  * Layout of the uploaded models ("flat" models, built by dp_cuda_flat_build): the knots of every
- * column, one after the other, in four arrays values / lo / hi / kv indexed by the column's
+ * column, one after the other, in four arrays values / u0 / slope / kv indexed by the column's
  * `off`; kv holds the transformed value of each knot for one transform (pass 4 uploads two kv
  * arrays, normal scores and uniform copula, over the same knots).
  *
@@ -168,10 +168,10 @@ static inline DP_HD double dp_cm_from_u(const dp_cm_col *c, double u) {
     return NAN;
 }
 
-/* The transformed value of x for column c; values/lo/hi/kv are the flat arrays (kv of this
+/* The transformed value of x for column c; values/u0/slope/kv are the flat arrays (kv of this
  * transform). NaN for a missing value. */
 static inline DP_HD double dp_cm_transform(const dp_cm_col *c, const double *values,
-                                           const double *lo, const double *hi, const double *kv,
+                                           const double *u0, const double *slope, const double *kv,
                                            double x) {
     if (c->method == DP_CM_PEARSON) {
         if (c->clip && !dp_cm_isnan(x))
@@ -189,10 +189,12 @@ static inline DP_HD double dp_cm_transform(const dp_cm_col *c, const double *val
         return kv[c->off];
     if (i == m)
         return kv[c->off + m - 1];
-    double x0 = v[i - 1], x1 = v[i];
-    double c0 = hi[c->off + i - 1], c1 = lo[c->off + i];
-    double cnt = c0 + (c1 - c0) * ((x - x0) / (x1 - x0));
-    return dp_cm_from_u(c, cnt / c->n);
+    /* the mid-rank CDF between knots i-1 and i: u0[i] + (x - values[i-1]) slope[i], with u0
+     * and slope precomputed by the host (dp_copula_col_prepare) */
+    double u = u0[c->off + i] + (x - v[i - 1]) * slope[c->off + i];
+    if (c->method == DP_CM_SPEARMAN)
+        return u;
+    return dp_cm_from_u(c, u);
 }
 
 /* Missing values of a column among `rows` raw values of which n_nan are NaN and n_nonfinite
