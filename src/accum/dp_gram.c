@@ -665,6 +665,60 @@ dp_status dp_gram_update(dp_gram *g, const dp_batch *b, dp_error *err) {
     return dp_gram_update_rows(g, b->values, b->ld, b->n_rows, b->row_offset, err);
 }
 
+/* ---- raw state (device backends) ----------------------------------------------------------- */
+
+dp_status dp__gram_raw_get(dp_gram *g, bool with_mask, dp__gram_raw *out, dp_error *err) {
+    memset(out, 0, sizeof *out);
+    if (with_mask && g->mode == DP_GRAM_PAIRWISE)
+        DP_TRY(dp__ensure_mask_mats(g, err));
+    out->n = g->n;
+    out->rows_seen = g->rows_seen;
+    out->next_row = g->next_row;
+    out->blk_index = g->blk_rows > 0 ? g->blk_index : -1;
+    out->blk_rows = g->blk_rows;
+    out->K = g->K;
+    out->impute = g->impute;
+    out->nmiss = g->nmiss;
+    out->zs = g->zs;
+    out->zq = g->zq;
+    out->Q = g->Q;
+    out->Sc = g->Sc;
+    out->SSc = g->SSc;
+    out->Nc = g->Nc;
+    out->blk = g->blk;
+    return DP_OK;
+}
+
+dp_status dp__gram_raw_commit(dp_gram *g, const dp__gram_raw *in, dp_error *err) {
+    size_t pp = (size_t) g->p, b = (size_t) g->b;
+    bool pairwise = g->mode == DP_GRAM_PAIRWISE;
+    if (in->n < 0 || in->rows_seen < in->n || in->next_row < 0 || in->blk_rows < 0 ||
+        in->blk_rows >= g->b || in->blk_index < -1 || (in->blk_rows > 0 && in->blk_index < 0))
+        return dp_error_set(err, DP_CORRUPT,
+                            "gram state: inconsistent (n=%lld, %lld rows seen, pending %lld rows "
+                            "of block %lld)",
+                            (long long) in->n, (long long) in->rows_seen, (long long) in->blk_rows,
+                            (long long) in->blk_index);
+    for (size_t j = 0; pairwise && j < pp; j++)
+        if (g->nmiss[j] < 0 || g->nmiss[j] > in->n)
+            return dp_error_set(err, DP_CORRUPT,
+                                "gram state: column %zu has %lld missing of %lld rows", j,
+                                (long long) g->nmiss[j], (long long) in->n);
+    g->n = in->n;
+    g->rows_seen = in->rows_seen;
+    g->next_row = in->next_row;
+    g->blk_rows = in->blk_rows;
+    g->blk_index = in->blk_rows > 0 ? in->blk_index : -1;
+    g->blk_miss = 0;
+    for (size_t j = 0; pairwise && j < pp; j++) {
+        g->blk_cmiss[j] = 0;
+        for (int64_t t = 0; t < in->blk_rows; t++)
+            g->blk_cmiss[j] += isnan(g->blk[j * b + (size_t) t]) ? 1 : 0;
+        g->blk_miss += g->blk_cmiss[j];
+    }
+    return DP_OK;
+}
+
 /* ---- merge, finalize --------------------------------------------------------------------- */
 
 dp_status dp_gram_merge(dp_gram *dst, dp_gram *src, dp_error *err) {

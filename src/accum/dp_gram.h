@@ -136,4 +136,33 @@ size_t dp_gram_estimate(int64_t p, dp_gram_missing mode);
 /* Bytes currently held by g. */
 size_t dp_gram_sizeof(const dp_gram *g);
 
+/* ---- Raw state, for device backends (backend/cuda) -------------------------------------------
+ * A device accumulator keeps these sums in device memory and copies them straight into and out
+ * of the arrays of a host dp_gram of the same shape, so that finalize, merge and the serialised
+ * format stay this file's. Sums written by a device may count rows missing in every column (they
+ * add 1 to n, to every nmiss_i and to every Nc_ij, so each N_ij is unchanged). */
+typedef struct dp__gram_raw {
+    int64_t n;             /* rows counted in the sums */
+    int64_t rows_seen;     /* rows passed to update (processed + pending) */
+    int64_t next_row;      /* rows must start at or after this global index */
+    int64_t blk_index;     /* pending block: global index (-1 = none) */
+    int64_t blk_rows;      /* ... and its rows (< block_rows) */
+    const double *K;       /* p pilot centres (read only) */
+    const double *impute;  /* p impute values in IMPUTE mode, else NULL (read only) */
+    int64_t *nmiss;        /* p missing counts (PAIRWISE), else NULL */
+    double *zs, *zq;       /* p */
+    double *Q;             /* p x p (ld p), upper triangle */
+    double *Sc, *SSc, *Nc; /* p x p each (Nc upper); NULL while g has none */
+    double *blk;           /* pending z (centred, NaN = missing), ld block_rows */
+} dp__gram_raw;
+
+/* Pointers into g's arrays and its scalars. with_mask allocates the (zeroed) missing-value sums
+ * when g has none yet (PAIRWISE only; NOMEM). */
+dp_status dp__gram_raw_get(dp_gram *g, bool with_mask, dp__gram_raw *out,
+                           dp_error *err) DP_MUST_USE;
+/* After writing into the arrays of out (from dp__gram_raw_get): take the scalars of *in and
+ * recount the pending block's missing values. CORRUPT when the counts are inconsistent (the
+ * checks of dp_gram_deserialize). */
+dp_status dp__gram_raw_commit(dp_gram *g, const dp__gram_raw *in, dp_error *err) DP_MUST_USE;
+
 #endif

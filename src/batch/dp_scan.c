@@ -622,6 +622,11 @@ again:
             (s->o.mode == DP_SCAN_SAMPLE ? (limit ? slot->rows * s->pos / limit : 0) : s->pos);
         uint64_t bytes = s->bytes_read;
         pthread_mutex_unlock(&s->mu);
+        if (s->o.progress_extra != NULL && s->progress != NULL) {
+            char extra[128];
+            s->o.progress_extra(s->o.progress_extra_ctx, extra, (int) sizeof extra);
+            dp_progress_set_extra(s->progress, extra);
+        }
         dp_progress_update(s->progress, done_rows, bytes);
         if (n == 0)
             goto again; /* the filter dropped every row of this stretch */

@@ -55,6 +55,9 @@ typedef struct dp_scan_options {
     int32_t start_rg;           /* resume: first row-group task (from dp_scan_position) */
     int64_t start_row_offset;   /* resume: row_offset of the first delivered row */
     int32_t end_rg;             /* range: first row group NOT scanned; 0 = to the end */
+    /* Optional: extra text for the progress line (device memory), asked for at every batch. */
+    void (*progress_extra)(void *ctx, char *buf, int cap);
+    void *progress_extra_ctx;
 } dp_scan_options;
 
 typedef struct dp_scan dp_scan;

@@ -19,14 +19,20 @@ dp_status dp__env_open(dp__env *env, const dp_config *cfg, dp_error *err) {
     DP_TRY(dp_pool_create(threads, &env->pool, err));
     dp_backend_cpu_options bo = {.threads = threads};
     dp_status st = dp_backend_cpu_create(&bo, &env->backend, err);
-    if (st != DP_OK) {
-        dp_pool_free(env->pool);
-        env->pool = NULL;
+    if (st == DP_OK && dp_config_bool(cfg, "gpu")) {
+        dp_cuda_options co = {.gpu_id = (int) dp_config_int(cfg, "gpu-id"),
+                              .max_gpu_memory_gb = dp_config_double(cfg, "max-gpu-memory-gb")};
+        st = dp_cuda_precision_parse(dp_config_text(cfg, "precision"), &co.precision, err);
+        if (st == DP_OK)
+            st = dp_cuda_open(&co, &env->cuda, err);
     }
+    if (st != DP_OK)
+        dp__env_close(env);
     return st;
 }
 
 void dp__env_close(dp__env *env) {
+    dp_cuda_close(env->cuda);
     dp_backend_free(env->backend);
     dp_pool_free(env->pool);
     memset(env, 0, sizeof *env);
@@ -48,6 +54,10 @@ dp_status dp__cols_by_name(const dp_dataset *ds, const char *const *names, int64
     return DP_OK;
 }
 
+static void dp__gpu_progress(void *ctx, char *buf, int cap) {
+    dp_cuda_progress_text(ctx, buf, cap);
+}
+
 static void dp__job_from(dp__scan_job *job, const dp__env *env, const dp_dataset *ds,
                          const int32_t *cols, int32_t n, const dp__ckpt *ck, const char *label) {
     memset(job, 0, sizeof *job);
@@ -58,6 +68,10 @@ static void dp__job_from(dp__scan_job *job, const dp__env *env, const dp_dataset
     dp__scan_options(env->cfg, &job->so);
     if (env->input_is_sample)
         job->so.mode = DP_SCAN_UNIFIED;
+    if (env->cuda != NULL) {
+        job->so.progress_extra = dp__gpu_progress;
+        job->so.progress_extra_ctx = env->cuda;
+    }
     if (ck != NULL && ck->path != NULL) {
         job->ckpt_path = ck->path;
         job->key = ck->key;
@@ -185,6 +199,8 @@ typedef struct {
     int64_t n;
     dp_batch tb; /* transformed batch */
     const dp_batch *b;
+    dp_cuda_gram *dg; /* --gpu: the device accumulator; gram mirrors it at saves and the end */
+    bool dg_stored;   /* its final sums are in gram already (MPI merge on rank 0) */
 } dp__p2ctx;
 
 static void dp__p2_task(void *arg, int64_t j) {
@@ -194,6 +210,8 @@ static void dp__p2_task(void *arg, int64_t j) {
 
 static dp_status dp__p2_consume(void *ctx, const dp_batch *b, dp_error *err) {
     dp__p2ctx *k = ctx;
+    if (k->dg != NULL)
+        return dp_cuda_gram_update(k->dg, b, err);
     k->b = b;
     k->tb.n_rows = b->n_rows;
     k->tb.row_offset = b->row_offset;
@@ -204,7 +222,10 @@ static dp_status dp__p2_consume(void *ctx, const dp_batch *b, dp_error *err) {
 }
 
 static dp_status dp__p2_save(void *ctx, dp_buf *out, dp_error *err) {
-    return dp_gram_serialize(((dp__p2ctx *) ctx)->gram, out, err);
+    dp__p2ctx *k = ctx;
+    if (k->dg != NULL)
+        DP_TRY(dp_cuda_gram_store(k->dg, k->gram, err));
+    return dp_gram_serialize(k->gram, out, err);
 }
 
 static dp_status dp__p2_load(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
@@ -215,6 +236,11 @@ static dp_status dp__p2_load(void *ctx, const uint8_t *data, size_t len, dp_erro
         dp_gram_free(g);
         return dp_error_set(err, DP_STATE, "checkpoint of another column set");
     }
+    dp_status st = k->dg != NULL ? dp_cuda_gram_load(k->dg, g, err) : DP_OK;
+    if (st != DP_OK) {
+        dp_gram_free(g);
+        return st;
+    }
     dp_gram_free(k->gram);
     k->gram = g;
     return DP_OK;
@@ -223,6 +249,13 @@ static dp_status dp__p2_load(void *ctx, const uint8_t *data, size_t len, dp_erro
 static dp_status dp__p2_merge(void *ctx, const uint8_t *data, size_t len, dp_error *err) {
     dp__p2ctx *k = ctx;
     dp_gram *g = NULL;
+    /* Rank 0 on a GPU: its own device sums go to the host accumulator before the other ranks'
+     * parts are added (and not again after the scan). */
+    if (k->dg != NULL && !k->dg_stored) {
+        DP_TRY(dp_cuda_gram_flush(k->dg, err));
+        DP_TRY(dp_cuda_gram_store(k->dg, k->gram, err));
+        k->dg_stored = true;
+    }
     DP_TRY(dp_gram_deserialize(data, len, k->env->backend, &g, NULL, err));
     dp_status st = dp_gram_merge(k->gram, g, err);
     dp_gram_free(g);
@@ -271,7 +304,11 @@ dp_status dp__p2_matrix(const dp__env *env, const dp_dataset *ds, const char *co
     DP_CHECK(dp_gram_create(n, centre, &go, env->backend, &k.gram, err));
     dp__scan_job job;
     dp__job_from(&job, env, ds, cols, (int32_t) n, ck, "pass 2 scan");
-    DP_CHECK(dp_batch_init(&k.tb, job.so.batch_rows > 0 ? job.so.batch_rows : 65536, n, err));
+    if (env->cuda != NULL) /* the device transforms the raw batches itself */
+        DP_CHECK(
+            dp_cuda_gram_create(env->cuda, k.gram, k.tr, job.so.batch_rows, env->pool, &k.dg, err));
+    else
+        DP_CHECK(dp_batch_init(&k.tb, job.so.batch_rows > 0 ? job.so.batch_rows : 65536, n, err));
     job.consume = dp__p2_consume;
     job.save = dp__p2_save;
     job.load = dp__p2_load;
@@ -280,6 +317,13 @@ dp_status dp__p2_matrix(const dp__env *env, const dp_dataset *ds, const char *co
     DP_CHECK(dp__scan_job_run(&job, err));
     if (dp__dist_follower())
         goto cleanup; /* rank 0 holds the merged matrix */
+    if (k.dg != NULL && !k.dg_stored) {
+        dp_cuda_stats cs;
+        DP_CHECK(dp_cuda_gram_flush(k.dg, err));
+        DP_CHECK(dp_cuda_gram_store(k.dg, k.gram, err));
+        dp_cuda_gram_get_stats(k.dg, &cs);
+        dp_cuda_log_stats("pass 2", &cs);
+    }
     DP_CHECK(dp_gram_finalize(k.gram, R, err));
 cleanup:
     if (k.tr != NULL)
@@ -290,6 +334,7 @@ cleanup:
     dp_free(impute);
     dp_free(cols);
     dp_batch_reset(&k.tb);
+    dp_cuda_gram_free(k.dg);
     dp_gram_free(k.gram);
     return st;
 }
@@ -310,6 +355,9 @@ typedef struct {
     double *z, *u; /* cap x n */
     int64_t cap;
     const dp_batch *b;
+    /* --gpu: the device accumulators; fg and extra[] mirror them at saves and at the end */
+    dp_cuda_featgram *dfg, *dextra[DP__MAX_RDC_SEEDS];
+    bool dfg_stored; /* their final sums are in fg / extra already (MPI merge on rank 0) */
 } dp__p4ctx;
 
 static void dp__p4_task(void *arg, int64_t j) {
@@ -323,6 +371,12 @@ static void dp__p4_task(void *arg, int64_t j) {
 
 static dp_status dp__p4_consume(void *ctx, const dp_batch *b, dp_error *err) {
     dp__p4ctx *k = ctx;
+    if (k->dfg != NULL) {
+        DP_TRY(dp_cuda_featgram_update(k->dfg, b, err));
+        for (int s = 0; s < k->n_extra; s++)
+            DP_TRY(dp_cuda_featgram_update(k->dextra[s], b, err));
+        return DP_OK;
+    }
     if (b->n_rows > k->cap)
         return dp_error_set(err, DP_STATE, "batch of %lld rows exceeds %lld", (long long) b->n_rows,
                             (long long) k->cap);
@@ -337,6 +391,11 @@ static dp_status dp__p4_consume(void *ctx, const dp_batch *b, dp_error *err) {
 /* State: the main accumulator then the extra ones, each a self-delimiting record. */
 static dp_status dp__p4_save(void *ctx, dp_buf *out, dp_error *err) {
     dp__p4ctx *k = ctx;
+    if (k->dfg != NULL) {
+        DP_TRY(dp_cuda_featgram_store(k->dfg, k->fg, err));
+        for (int s = 0; s < k->n_extra; s++)
+            DP_TRY(dp_cuda_featgram_store(k->dextra[s], k->extra[s], err));
+    }
     DP_TRY(dp_featgram_serialize(k->fg, out, err));
     for (int s = 0; s < k->n_extra; s++)
         DP_TRY(dp_featgram_serialize(k->extra[s], out, err));
@@ -358,6 +417,11 @@ static dp_status dp__p4_load(void *ctx, const uint8_t *data, size_t len, dp_erro
     }
     if (off != len)
         DP_FAIL(err, DP_CORRUPT, "checkpoint holds %zu unexpected bytes", len - off);
+    if (k->dfg != NULL) {
+        DP_CHECK(dp_cuda_featgram_load(k->dfg, g[0], err));
+        for (int s = 0; s < k->n_extra; s++)
+            DP_CHECK(dp_cuda_featgram_load(k->dextra[s], g[1 + s], err));
+    }
     dp_featgram_free(k->fg);
     k->fg = g[0];
     for (int s = 0; s < k->n_extra; s++) {
@@ -376,6 +440,15 @@ static dp_status dp__p4_merge(void *ctx, const uint8_t *data, size_t len, dp_err
     dp__p4ctx *k = ctx;
     size_t off = 0;
     dp_status st = DP_OK;
+    if (k->dfg != NULL && !k->dfg_stored) {
+        DP_TRY(dp_cuda_featgram_flush(k->dfg, err));
+        DP_TRY(dp_cuda_featgram_store(k->dfg, k->fg, err));
+        for (int s = 0; s < k->n_extra; s++) {
+            DP_TRY(dp_cuda_featgram_flush(k->dextra[s], err));
+            DP_TRY(dp_cuda_featgram_store(k->dextra[s], k->extra[s], err));
+        }
+        k->dfg_stored = true;
+    }
     for (int s = 0; s <= k->n_extra && st == DP_OK; s++) {
         dp_featgram *g = NULL;
         size_t used = 0;
@@ -479,6 +552,13 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
             DP_CHECK(
                 dp_copula_col_prepare(&k.tu[j], DP_COPULA_UNIFORM_RDC, &m->fit, false, 0, 0, err));
     }
+    if (env->cuda != NULL) {
+        DP_CHECK(dp_cuda_featgram_create(env->cuda, k.fg, k.tz, k.tu, job.so.batch_rows, env->pool,
+                                         &k.dfg, err));
+        for (int s = 0; s < k.n_extra; s++)
+            DP_CHECK(dp_cuda_featgram_create(env->cuda, k.extra[s], NULL, k.tu, job.so.batch_rows,
+                                             env->pool, &k.dextra[s], err));
+    }
     job.consume = dp__p4_consume;
     job.save = dp__p4_save;
     job.load = dp__p4_load;
@@ -487,6 +567,17 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
     DP_CHECK(dp__scan_job_run(&job, err));
     if (dp__dist_follower())
         goto cleanup; /* rank 0 holds the merged accumulators */
+    if (k.dfg != NULL && !k.dfg_stored) {
+        dp_cuda_stats cs;
+        DP_CHECK(dp_cuda_featgram_flush(k.dfg, err));
+        DP_CHECK(dp_cuda_featgram_store(k.dfg, k.fg, err));
+        for (int s = 0; s < k.n_extra; s++) {
+            DP_CHECK(dp_cuda_featgram_flush(k.dextra[s], err));
+            DP_CHECK(dp_cuda_featgram_store(k.dextra[s], k.extra[s], err));
+        }
+        dp_cuda_featgram_get_stats(k.dfg, &cs);
+        dp_cuda_log_stats("pass 4", &cs);
+    }
     DP_CHECK(dp_featgram_flush(k.fg, err));
     *rows_used = dp_featgram_rows(k.fg);
     dp_nonlinear_options no;
@@ -530,9 +621,12 @@ cleanup:
     dp_free(k.z);
     dp_free(k.u);
     dp_free(cols);
+    dp_cuda_featgram_free(k.dfg);
     dp_featgram_free(k.fg);
-    for (int s = 0; s < k.n_extra; s++)
+    for (int s = 0; s < k.n_extra; s++) {
+        dp_cuda_featgram_free(k.dextra[s]);
         dp_featgram_free(k.extra[s]);
+    }
     return st;
 }
 

@@ -5,6 +5,7 @@
 #ifndef DP_PIPELINE_PASSES_RUN_H
 #define DP_PIPELINE_PASSES_RUN_H
 
+#include "backend/cuda/dp_cuda.h"
 #include "passes/dp_cluster.h"
 #include "passes/dp_nonlinear.h"
 #include "pipeline/dp_models.h"
@@ -26,6 +27,7 @@ typedef struct dp__env {
     /* The dataset the passes read is already pass 0's sample (`dpipe run`): scan it whole
      * instead of sampling it again. */
     bool input_is_sample;
+    dp_cuda_ctx *cuda; /* --gpu: the device of passes 2 and 4; NULL = CPU only */
 } dp__env;
 
 dp_status dp__env_open(dp__env *env, const dp_config *cfg, dp_error *err) DP_MUST_USE;

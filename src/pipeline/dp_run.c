@@ -889,10 +889,10 @@ dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_co
     r->dir = dp_config_text(cfg, "output-dir");
     if (r->dir == NULL)
         return dp_error_set(err, DP_INVALID_ARG, "--output-dir DIR is required");
+    /* --gpu: without CUDA built, UNSUPPORTED ("this build has no CUDA backend"); with CUDA but
+     * no device, UNSUPPORTED naming cudaGetDeviceCount's result; before anything is written. */
     if (dp_config_bool(cfg, "gpu"))
-        return dp_error_set(err, DP_UNSUPPORTED,
-                            "--gpu: this dpipe has no usable CUDA backend (rebuild with CUDA on a "
-                            "machine with an NVIDIA GPU); run without --gpu to use the CPU");
+        DP_TRY(dp_cuda_check_available((int) dp_config_int(cfg, "gpu-id"), err));
     if (mkdir(r->dir, 0777) != 0 && errno != EEXIST)
         st = dp_error_set(err, DP_IO, "%s: cannot create the run directory: %s", r->dir,
                           strerror(errno));
