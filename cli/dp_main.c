@@ -368,7 +368,8 @@ static int cmd_corr(int argc, char **argv) {
         "(one scan, for the marginal models) and one more scan. The matrix is written as .npy\n"
         "(float64, C order: numpy.load reads it) with the column names next to it.",
         DP_PASS_INPUT | DP_PASS0 | DP_PASS1 | DP_PASS2 | DP_PASS3 | DP_PASS4,
-        "batch-rows,threads,max-memory-gb,verify-crc,log-format",
+        "batch-rows,threads,max-memory-gb,verify-crc,log-format,gpu,gpu-id,max-gpu-memory-gb,"
+        "precision",
         corr_opts,
         (int) (sizeof corr_opts / sizeof corr_opts[0]),
         corr_extra,
