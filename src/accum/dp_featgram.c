@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define DP__FG_MAGIC   0x47465044u /* "DPFG" */
-#define DP__FG_VERSION 2u /* 2: HSIC sketch parts */
+#define DP__FG_VERSION 2u          /* 2: HSIC sketch parts */
 /* Caps on values read back from a record (and accepted from a config). */
 #define DP__FG_BLOCK_ROWS_MAX (1 << 20)
 #define DP__FG_SHADOW_MAX     (1 << 20)
@@ -215,9 +215,9 @@ dp_status dp_featgram_check_budget(const dp_featgram_plan *plan, int64_t budget_
         len += snprintf(terms + len, sizeof terms - (size_t) len, "%s(%lld)^2", len ? " + " : "",
                         (long long) (plan->p * plan->k));
     if (plan->sketch_r > 0)
-        len += snprintf(terms + len, sizeof terms - (size_t) len, "%s%d x (%lld)^2",
-                        len ? " + " : "", (int) plan->sketch_r,
-                        (long long) (plan->p * plan->sketch_m));
+        len +=
+            snprintf(terms + len, sizeof terms - (size_t) len, "%s%d x (%lld)^2", len ? " + " : "",
+                     (int) plan->sketch_r, (long long) (plan->p * plan->sketch_m));
     char settings[160];
     if (plan->sketch_r > 0)
         snprintf(settings, sizeof settings, "--hsic-D %d, --m %d, --r %d, k = %d",
@@ -342,8 +342,8 @@ static uint64_t dp__hash_f64(uint64_t h, const double *x, size_t n) {
 static void dp__fingerprint(dp_featgram *g) {
     const dp_featgram_config *c = &g->cfg;
     uint64_t h = dp_hash64_combine(0x44504647ull, (uint64_t) g->p);
-    int64_t ints[8] = {c->m,        c->k,        c->block_rows,           c->shadow_columns,
-                       c->sketch_D, c->sketch_m, c->sketch_r, (int64_t) c->seed};
+    int64_t ints[8] = {c->m,        c->k,        c->block_rows, c->shadow_columns,
+                       c->sketch_D, c->sketch_m, c->sketch_r,   (int64_t) c->seed};
     h = dp_hash64(ints, sizeof ints, h);
     double reals[2] = {c->sigma, c->s};
     h = dp__hash_f64(h, reals, 2);
@@ -602,13 +602,8 @@ dp_status dp_featgram_update(dp_featgram *g, int64_t n_rows, const double *z, in
                 const double *zi = z + i * ldz + done;
                 const size_t off = ((size_t) i * (size_t) sr + (size_t) q) * (size_t) D;
                 const double *pl = pt->pilot + i * ms;
-                const dp_sketch_map map = {D,
-                                           ms,
-                                           g->sk_w + off,
-                                           g->sk_b + off,
-                                           g->sk_h + off,
-                                           g->sk_a + off,
-                                           pl};
+                const dp_sketch_map map = {
+                    D, ms, g->sk_w + off, g->sk_b + off, g->sk_h + off, g->sk_a + off, pl};
                 pt->blk_miss[i] +=
                     dp_sketch_fill(&map, zi, take, pl, pt->G + g->fill + i * ms * R, R);
                 uint8_t *mk = pt->mis + i * R + g->fill;
@@ -990,6 +985,9 @@ dp_status dp_featgram_view_get(const dp_featgram *g, dp_featgram_part part, dp_f
 dp_status dp_featgram_sketch_view(const dp_featgram *g, int32_t rep, dp_featgram_view *v,
                                   dp_error *err) {
     memset(v, 0, sizeof *v);
+    if (g->cfg.sketch_r == 0)
+        return dp_error_set(err, DP_NOT_FOUND,
+                            "pass-4 accumulator: the HSIC sketch part is disabled (r = 0)");
     if (rep < 0 || rep >= g->cfg.sketch_r)
         return dp_error_set(err, DP_NOT_FOUND,
                             "pass-4 accumulator: no HSIC sketch repetition %d (r = %d)", (int) rep,

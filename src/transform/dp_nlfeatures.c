@@ -225,11 +225,12 @@ dp_status dp_sketch_check_params(int32_t D, int32_t m, int32_t r, double sigma, 
                             "HSIC sketch: --hsic-D %d random features is outside [1, %d]", (int) D,
                             DP_SKETCH_D_MAX);
     if (m < 2 || m > DP_SKETCH_M_MAX)
-        return dp_error_set(err, DP_INVALID_ARG,
-                            "HSIC sketch: --m %d CountSketch buckets is outside [2, %d] (one bucket "
-                            "cannot separate a column's own variance from the sketch noise; more "
-                            "than %d make the (p*m)^2 co-moments larger than the Mercer path's)",
-                            (int) m, DP_SKETCH_M_MAX, DP_SKETCH_M_MAX);
+        return dp_error_set(
+            err, DP_INVALID_ARG,
+            "HSIC sketch: --m %d CountSketch buckets is outside [2, %d] (one bucket "
+            "cannot separate a column's own variance from the sketch noise; more "
+            "than %d make the (p*m)^2 co-moments larger than the Mercer path's)",
+            (int) m, DP_SKETCH_M_MAX, DP_SKETCH_M_MAX);
     if (m > D)
         return dp_error_set(err, DP_INVALID_ARG,
                             "HSIC sketch: --m %d buckets for --hsic-D %d features: a CountSketch "
@@ -283,7 +284,9 @@ int64_t dp_sketch_fill(const dp_sketch_map *map, const double *z, int64_t n, con
          * overwritten below. */
         for (int64_t t = 0; t < len; t++) {
             double v = z[t0 + t];
-            zc[t] = isnan(v) ? 0.0 : (v > DP__Z_CLAMP ? DP__Z_CLAMP : (v < -DP__Z_CLAMP ? -DP__Z_CLAMP : v));
+            zc[t] = isnan(v)
+                        ? 0.0
+                        : (v > DP__Z_CLAMP ? DP__Z_CLAMP : (v < -DP__Z_CLAMP ? -DP__Z_CLAMP : v));
         }
         for (int32_t c = 0; c < m; c++)
             for (int64_t t = 0; t < len; t++)

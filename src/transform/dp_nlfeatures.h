@@ -110,10 +110,10 @@ int64_t dp_rdc_fill(const double *w, const double *b, const double *pilot, int32
 /* The draws of one column and repetition (caller-owned arrays of D values each). */
 typedef struct dp_sketch_map {
     int32_t D, m;
-    const double *w;   /* frequencies, N(0, 1/sigma^2) */
-    const double *b;   /* phases, U[0, 2 pi) */
-    const int32_t *h;  /* buckets in [0, m) */
-    const double *a;   /* s_d sqrt(2/D) */
+    const double *w;     /* frequencies, N(0, 1/sigma^2) */
+    const double *b;     /* phases, U[0, 2 pi) */
+    const int32_t *h;    /* buckets in [0, m) */
+    const double *a;     /* s_d sqrt(2/D) */
     const double *pilot; /* m: E[(S phi(Z))_c], Z ~ N(0, 1) */
 } dp_sketch_map;
 
