@@ -342,8 +342,16 @@ static uint64_t dp__hash_f64(uint64_t h, const double *x, size_t n) {
 static void dp__fingerprint(dp_featgram *g) {
     const dp_featgram_config *c = &g->cfg;
     uint64_t h = dp_hash64_combine(0x44504647ull, (uint64_t) g->p);
-    int64_t ints[8] = {c->m,        c->k,        c->block_rows, c->shadow_columns,
-                       c->sketch_D, c->sketch_m, c->sketch_r,   (int64_t) c->seed};
+    /* the sketch settings count only when the sketch is on (else they are unused defaults) */
+    const bool sk = c->sketch_r > 0;
+    int64_t ints[8] = {c->m,
+                       c->k,
+                       c->block_rows,
+                       c->shadow_columns,
+                       sk ? c->sketch_D : 0,
+                       sk ? c->sketch_m : 0,
+                       c->sketch_r,
+                       (int64_t) c->seed};
     h = dp_hash64(ints, sizeof ints, h);
     double reals[2] = {c->sigma, c->s};
     h = dp__hash_f64(h, reals, 2);

@@ -798,3 +798,29 @@ DP_TEST(hsic_sketch_invalid_settings) {
     free(Z);
     dp_backend_free(be);
 }
+
+DP_TEST(hsic_sketch_constant_column_is_nan) {
+    /* A constant column has no variance in any repetition: its pairs and diagonal are NaN (never
+     * an edge), the others are unaffected. */
+    const int64_t n = 600, p = 8;
+    double *Z = hs_planted_z(n, 6, 0.0);
+    for (int64_t t = 0; t < n; t++)
+        Z[t + 3 * n] = 0.25;
+    dp_error err, *ep = &err;
+    dp_backend *be = NULL;
+    DP_ASSERT_OK(dp_backend_cpu_create(NULL, &be, ep), ep);
+    dp_featgram_config c = hs_config(64, 8, 3, 2);
+    dp_featgram *g = hs_build(&c, Z, n, p, hs_names, n, be);
+    dp_nonlinear_result res;
+    hs_hsic(g, true, 2, &res);
+    for (int64_t i = 0; i < p; i++) {
+        DP_ASSERT_TRUE(isnan(res.hsic[i + 3 * p]) && isnan(res.hsic[3 + i * p]));
+        if (i != 3)
+            DP_ASSERT_TRUE(res.hsic[i + i * p] == 1.0);
+    }
+    DP_ASSERT_TRUE(res.hsic[0 + 1 * p] > 0.9);
+    dp_nonlinear_result_reset(&res);
+    dp_featgram_free(g);
+    dp_backend_free(be);
+    free(Z);
+}
