@@ -16,9 +16,8 @@ deps:
 	tools/install_deps.sh
 
 demo: all
-	$(BUILD)/cli/dpipe inspect examples/nci_rdkit/part-2.parquet | head -40
-	$(BUILD)/cli/dpipe cat examples/nci_rdkit/part-2.parquet --columns mol_id,smiles,MolWt,MolLogP,TPSA --limit 5
-	$(BUILD)/cli/dpipe bench scan examples/nci_rdkit
+	$(BUILD)/cli/dpipe run examples/nci_rdkit --output-dir demo-run
+	@echo "results: demo-run/final_descriptors.txt, demo-run/clusters.json, demo-run/summary.json"
 
 test: all
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure

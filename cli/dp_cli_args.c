@@ -40,13 +40,14 @@ int dp_cli_next(dp_cli_parser *p, const char **arg) {
             const char *name = a + 2;
             const char *eq = strchr(name, '=');
             size_t len = eq ? (size_t) (eq - name) : strlen(name);
-            for (int k = 0; k < p->n_opts; k++)
+            /* The first match wins: command options shadow settings of the same name. */
+            for (int k = 0; k < p->n_opts && o == NULL; k++)
                 if (strlen(p->opts[k].name) == len && strncmp(p->opts[k].name, name, len) == 0)
                     o = &p->opts[k];
             if (eq != NULL)
                 inline_val = eq + 1;
         } else if (a[2] == '\0') {
-            for (int k = 0; k < p->n_opts; k++)
+            for (int k = 0; k < p->n_opts && o == NULL; k++)
                 if (p->opts[k].short_name == a[1])
                     o = &p->opts[k];
         }

@@ -6,5 +6,6 @@
 
 int dp_cli_cmd_sample(int argc, char **argv);
 int dp_cli_cmd_gen(int argc, char **argv);
+int dp_cli_cmd_report(int argc, char **argv);
 
 #endif

@@ -7,7 +7,10 @@
 enum { ID_CONFIG = 10000, ID_QUIET, ID_VERBOSE, ID_HELP, ID_SETTING_BASE = 20000 };
 
 int dp_cli_fail(const char *cmd, dp_status st, const dp_error *err) {
-    fprintf(stderr, "dpipe %s: %s\n", cmd, err->msg[0] ? err->msg : dp_status_text(st));
+    /* Under MPI a failure all ranks agreed on is printed once, by rank 0. */
+    if (dp_mpi_reports_errors())
+        fprintf(stderr, "dpipe %s: %s%s\n", cmd, dp_mpi_error_prefix(),
+                err->msg[0] ? err->msg : dp_status_text(st));
     switch (st) {
     case DP_INVALID_ARG:
         return 2;

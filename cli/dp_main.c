@@ -300,10 +300,138 @@ static int cmd_stats(int argc, char **argv) {
     if (rc == -1) {
         rc = 0;
     } else if (rc == 0) {
-        st = dp_cmd_stats((const char *const *) p.positional, p.n_positional, cfg, &ctx.o, stdout,
-                          &err);
+        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
+        if (st == DP_OK)
+            st = dp_cmd_stats((const char *const *) p.positional, p.n_positional, cfg, &ctx.o,
+                              stdout, &err);
         if (st != DP_OK)
             rc = dp_cli_fail("stats", st, &err);
+        rc = dp_mpi_finalize(rc);
+    }
+    dp_cli_free(&p);
+    dp_config_free(cfg);
+    return rc;
+}
+
+/* ---- corr --------------------------------------------------------------------------------- */
+
+enum { OPT_METHOD = 300, OPT_CLUSTERS, OPT_VIF, OPT_NULL };
+
+static int corr_extra(void *ctx, int id, const char *arg) {
+    dp_corr_options *o = ctx;
+    switch (id) {
+    case OPT_METHOD:
+        if (strcmp(arg, "pearson") != 0 && strcmp(arg, "spearman") != 0 &&
+            strcmp(arg, "gaussian") != 0 && strcmp(arg, "hsic") != 0 && strcmp(arg, "rdc") != 0) {
+            fprintf(stderr,
+                    "dpipe corr: --method: '%s' is not one of pearson, spearman, gaussian, hsic, "
+                    "rdc\n",
+                    arg);
+            return 2;
+        }
+        o->method = arg;
+        break;
+    case OPT_OUTPUT:
+        o->output = arg;
+        break;
+    case OPT_CLUSTERS:
+        o->clusters = true;
+        break;
+    case OPT_VIF:
+        o->vif = true;
+        break;
+    case OPT_NULL:
+        o->null_level = true;
+        break;
+    }
+    return 0;
+}
+
+static const dp_cli_opt corr_opts[] = {
+    {OPT_METHOD, "method", 'm', "M", "pearson, spearman (default), gaussian, hsic or rdc"},
+    {OPT_OUTPUT, "output", 'o', "FILE.npy",
+     "matrix file (default M_matrix.npy); names go to "
+     "FILE.npy.columns.txt"},
+    {OPT_CLUSTERS, "clusters", 0, NULL, "print the redundancy clusters (pass 2 or pass 4 rule)"},
+    {OPT_VIF, "vif", 0, NULL, "print the iterative VIF elimination (pass 3 rule)"},
+    {OPT_NULL, "null", 0, NULL, "print the estimated null level of hsic / rdc"},
+};
+
+static int cmd_corr(int argc, char **argv) {
+    dp_corr_options o = {0};
+    dp_cli_cmd cmd = {
+        "corr",
+        "dpipe corr [options] INPUT... --method M [-o FILE.npy]",
+        "One similarity matrix of the columns pass 1 keeps: Pearson, Spearman (mid-rank,\n"
+        "pairwise-complete), Gaussian rank, HSIC (normalised, Mercer features) or RDC. Runs pass "
+        "1\n"
+        "(one scan, for the marginal models) and one more scan. The matrix is written as .npy\n"
+        "(float64, C order: numpy.load reads it) with the column names next to it.",
+        DP_PASS_INPUT | DP_PASS0 | DP_PASS1 | DP_PASS2 | DP_PASS3 | DP_PASS4,
+        "batch-rows,threads,max-memory-gb,verify-crc,log-format",
+        corr_opts,
+        (int) (sizeof corr_opts / sizeof corr_opts[0]),
+        corr_extra,
+        &o};
+    dp_config *cfg = NULL;
+    dp_error err = {0};
+    dp_status st = dp_config_create(&cfg, &err);
+    if (st != DP_OK)
+        return dp_cli_fail("corr", st, &err);
+    dp_cli_parser p;
+    int rc = dp_cli_parse_config(&cmd, argc, argv, cfg, &p);
+    if (rc == -1) {
+        rc = 0;
+    } else if (rc == 0) {
+        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
+        if (st == DP_OK)
+            st = dp_cmd_corr((const char *const *) p.positional, p.n_positional, cfg, &o, stdout,
+                             &err);
+        if (st != DP_OK)
+            rc = dp_cli_fail("corr", st, &err);
+        rc = dp_mpi_finalize(rc);
+    }
+    dp_cli_free(&p);
+    dp_config_free(cfg);
+    return rc;
+}
+
+/* ---- run ---------------------------------------------------------------------------------- */
+
+static int cmd_run(int argc, char **argv) {
+    dp_cli_cmd cmd = {
+        "run",
+        "dpipe run [options] INPUT... --output-dir DIR",
+        "The whole pipeline: pass 0 (per-file sample, with --sample-per-file), pass 1 (column\n"
+        "statistics and filters), pass 2 (rank correlation and redundancy clusters), pass 3\n"
+        "(iterative VIF), pass 4 (HSIC/RDC nonlinear dependence and clusters), then the final\n"
+        "descriptor list and the map of alternatives. Everything goes to DIR; rerunning the same\n"
+        "command reuses finished passes and resumes an interrupted scan; a changed setting reruns\n"
+        "the passes it affects. INPUT: Parquet files, directories or glob patterns.",
+        DP_PASS_INPUT | DP_PASS0 | DP_PASS1 | DP_PASS2 | DP_PASS3 | DP_PASS4 | DP_PASS_FINAL,
+        "output-dir,batch-rows,threads,max-memory-gb,gpu,gpu-id,max-gpu-memory-gb,precision,"
+        "checkpoint,checkpoint-interval,force-recompute,verify-crc,log-format,"
+        "file-independent-sampling",
+        NULL,
+        0,
+        NULL,
+        NULL};
+    dp_config *cfg = NULL;
+    dp_error err = {0};
+    dp_status st = dp_config_create(&cfg, &err);
+    if (st != DP_OK)
+        return dp_cli_fail("run", st, &err);
+    dp_cli_parser p;
+    int rc = dp_cli_parse_config(&cmd, argc, argv, cfg, &p);
+    if (rc == -1) {
+        rc = 0;
+    } else if (rc == 0) {
+        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
+        if (st == DP_OK)
+            st = dp_cmd_run((const char *const *) p.positional, p.n_positional, cfg, &err);
+        if (st != DP_OK)
+            rc = dp_cli_fail("run", st, &err);
+        rc = dp_mpi_finalize(rc);
     }
     dp_cli_free(&p);
     dp_config_free(cfg);
@@ -322,10 +450,14 @@ static const dp__command commands[] = {
     {"inspect", cmd_inspect,
      "show the schema, row groups, encodings and statistics of Parquet files"},
     {"cat", cmd_cat, "print a Parquet file's values as TSV"},
+    {"run", cmd_run,
+     "the whole pipeline: passes 0-4 and the final descriptors, in a run directory"},
+    {"corr", cmd_corr, "one similarity matrix: pearson, spearman, gaussian, hsic or rdc"},
     {"stats", cmd_stats, "pass 1: per-column statistics and filter decisions"},
     {"bench", cmd_bench, "measure decode throughput ('dpipe bench scan INPUT...')"},
     {"sample", dp_cli_cmd_sample, "draw K rows per file into one Parquet file (all columns)"},
     {"gen", dp_cli_cmd_gen, "write a synthetic descriptor dataset with planted structure"},
+    {"report", dp_cli_cmd_report, "write report.html of a run directory again"},
 };
 
 static void usage(FILE *f) {

@@ -86,7 +86,8 @@ endif()
 dp_resolve(CUDA _dp_found)
 if(DP_HAVE_CUDA)
   if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-    # Hopper (H100/H200), Ampere (A100), Ada workstation cards; PTX of the newest for later GPUs.
+    # SASS for Ampere (A100, sm_80), Ada workstation cards (sm_89) and Hopper (H100/H200, sm_90:
+    # a plain "90" is SASS + PTX), and PTX of compute_90 for later GPUs.
     set(CMAKE_CUDA_ARCHITECTURES 80-real 89-real 90)
   endif()
   enable_language(CUDA)

@@ -10,4 +10,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev \
   libopenblas-dev liblapacke-dev libigraph-dev libpng-dev \
   libopenmpi-dev openmpi-bin \
-  python3-numpy python3-scipy >/dev/null
+  python3-numpy python3-scipy python3-pandas chromium >/dev/null

@@ -52,6 +52,29 @@ typedef struct dp_stats_options {
 dp_status dp_cmd_stats(const char *const *inputs, int n_inputs, const struct dp_config *cfg,
                        const dp_stats_options *opts, FILE *out, dp_error *err);
 
+/* `dpipe corr INPUT... --method M`: pass 1 (for the marginal models; the matrix covers the
+ * columns pass 1 keeps) and one scan computing one similarity matrix: pearson, spearman,
+ * gaussian (pass-2 methods) or hsic, rdc (pass-4 measures). Writes FILE (.npy, float64, C order)
+ * and FILE.columns.txt; optionally prints the redundancy clustering, the VIF elimination or the
+ * null level of the nonlinear measures on `out`. */
+typedef struct dp_corr_options {
+    const char *method; /* pearson|spearman|gaussian|hsic|rdc */
+    const char *output; /* NULL: "<method>_matrix.npy" */
+    bool clusters;
+    bool vif;
+    bool null_level;
+} dp_corr_options;
+
+dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_config *cfg,
+                      const dp_corr_options *opts, FILE *out, dp_error *err);
+
+/* `dpipe run INPUT... --output-dir DIR`: the whole pipeline (pass 0 with --sample-per-file, passes
+ * 1-4, final) in a run directory with a manifest, checkpoints and the outputs listed in
+ * docs/formats.md. Finished passes are reused when nothing they depend on changed; interrupted
+ * scans resume. DP_INTERRUPTED after SIGINT/SIGTERM (state saved). */
+dp_status dp_cmd_run(const char *const *inputs, int n_inputs, const struct dp_config *cfg,
+                     dp_error *err);
+
 /* `dpipe bench scan INPUT...`: decode every numeric column (or those selected) with a full scan
  * and report throughput: rows, seconds, rows/s, compressed MB/s, decoded MB/s, peak RSS, and a
  * checksum of the values (so the work cannot be optimised away and two runs can be compared). */
@@ -108,5 +131,11 @@ typedef struct dp_gen_options {
 } dp_gen_options;
 
 dp_status dp_cmd_gen(const dp_gen_options *opts, dp_error *err);
+
+/* `dpipe report DIR`: (re)write DIR/report.html from the files of a run directory — funnel,
+ * per-pass charts and heatmaps, the alternatives browser and the run facts, in one self-contained
+ * page that works offline. NOT_FOUND when DIR has no manifest.json; a missing or unreadable pass
+ * output only leaves its part of the page empty (the page says why). */
+dp_status dp_cmd_report(const char *dir, dp_error *err);
 
 #endif

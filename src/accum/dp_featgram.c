@@ -909,6 +909,58 @@ cleanup:
     return st;
 }
 
+/* ---- raw state (device backends) ----------------------------------------------------------- */
+
+dp_status dp__featgram_raw_get(dp_featgram *g, bool with_missing, dp__featgram_raw *out,
+                               dp_error *err) {
+    memset(out, 0, sizeof *out);
+    out->n_rows = g->n_rows;
+    out->fill = g->fill;
+    out->n_sets = g->n_sets;
+    out->n_shadow = g->n_sh;
+    out->shadow_col = g->sh_col;
+    out->shadow_partner = g->sh_partner;
+    for (int pi = 0; pi < 2; pi++) {
+        dp__fg_part *pt = &g->part[pi];
+        dp__featgram_raw_part *o = &out->part[pi];
+        if (pt->f == 0)
+            continue;
+        if (with_missing)
+            DP_TRY(dp__ensure_missing_buffers(g, pt, err));
+        o->S = pt->S;
+        o->s = pt->s;
+        o->T = pt->T;
+        o->MM = pt->MM;
+        o->miss = pt->miss;
+        o->shS = pt->shS;
+        o->sh_rows = pt->sh_rows;
+        o->sh_obs = pt->sh_obs;
+        o->G = pt->G;
+        o->mis = pt->mis;
+        o->blk_miss = pt->blk_miss;
+    }
+    return DP_OK;
+}
+
+dp_status dp__featgram_raw_commit(dp_featgram *g, const dp__featgram_raw *in, dp_error *err) {
+    const int64_t p = g->p, R = g->cfg.block_rows;
+    if (in->n_rows < 0 || in->fill < 0 || in->fill >= R || in->fill > in->n_rows)
+        return dp_error_set(err, DP_CORRUPT, "pass-4 state: bad row counts %lld / %lld",
+                            (long long) in->n_rows, (long long) in->fill);
+    for (int pi = 0; pi < 2; pi++) {
+        const dp__fg_part *pt = &g->part[pi];
+        for (int64_t i = 0; pt->f > 0 && i < p; i++)
+            if (pt->miss[i] < 0 || pt->miss[i] > in->n_rows || pt->blk_miss[i] < 0 ||
+                pt->blk_miss[i] > in->fill)
+                return dp_error_set(err, DP_CORRUPT,
+                                    "pass-4 state: column %lld has %lld missing of %lld rows",
+                                    (long long) i, (long long) pt->miss[i], (long long) in->n_rows);
+    }
+    g->n_rows = in->n_rows;
+    g->fill = in->fill;
+    return DP_OK;
+}
+
 /* ---- read access --------------------------------------------------------------------------- */
 
 int64_t dp_featgram_columns(const dp_featgram *g) {

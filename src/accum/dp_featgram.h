@@ -218,4 +218,41 @@ int64_t dp_featgram_cov_block(const dp_featgram_view *v, int64_t i, int64_t j,
 int64_t dp_featgram_shadow_cov(const dp_featgram_view *v, int64_t q, dp_featgram_missing mode,
                                double *out);
 
+/* ---- Raw state, for device backends (backend/cuda) ----------------------------------------
+ * A device accumulator keeps the sums in device memory and copies them straight into and out of
+ * the arrays of a host dp_featgram built with the same config and columns, so that the measures,
+ * merge and the serialised format stay this file's. Pointers of a disabled part are NULL. */
+typedef struct dp__featgram_raw_part {
+    double *S;         /* N x N (ld N), upper triangle */
+    double *s;         /* N */
+    double *T;         /* N x p; NULL while the part has seen no missing value */
+    double *MM;        /* p x p (ld p), upper triangle */
+    int64_t *miss;     /* p */
+    double *shS;       /* n_sets * n_shadow blocks of f x f */
+    int64_t *sh_rows;  /* n_sets * n_shadow */
+    int64_t *sh_obs;   /* n_sets * n_shadow */
+    double *G;         /* staging block (ld block_rows): the first `fill` rows are pending */
+    uint8_t *mis;      /* block_rows x p, 1 = missing (first `fill` rows pending) */
+    int64_t *blk_miss; /* p: missing values among the pending rows */
+} dp__featgram_raw_part;
+
+typedef struct dp__featgram_raw {
+    int64_t n_rows;                /* rows added (pending included) */
+    int64_t fill;                  /* pending rows, < block_rows */
+    int32_t n_sets;                /* read only: shadow layout */
+    int64_t n_shadow;              /* read only */
+    const int64_t *shadow_col;     /* read only: n_shadow */
+    const int64_t *shadow_partner; /* read only: n_sets * n_shadow */
+    dp__featgram_raw_part part[2]; /* DP_FG_HSIC, DP_FG_RDC */
+} dp__featgram_raw;
+
+/* Pointers into g's arrays and its scalars. with_missing allocates T (zeroed) for the enabled
+ * parts that have none yet (NOMEM). */
+dp_status dp__featgram_raw_get(dp_featgram *g, bool with_missing, dp__featgram_raw *out,
+                               dp_error *err) DP_MUST_USE;
+/* After writing into the arrays of out: take n_rows and fill from *in. CORRUPT when counts are
+ * out of range. */
+dp_status dp__featgram_raw_commit(dp_featgram *g, const dp__featgram_raw *in,
+                                  dp_error *err) DP_MUST_USE;
+
 #endif

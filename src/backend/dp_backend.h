@@ -34,7 +34,7 @@ struct dp_backend {
 };
 
 typedef struct dp_backend_cpu_options {
-    int threads; /* BLAS threads; 0 = all cores */
+    int threads; /* worker threads (each runs single-threaded BLAS on fixed tiles); 0 = all cores */
 } dp_backend_cpu_options;
 
 /* CPU backend: OpenBLAS CBLAS when built with it (DP_HAVE_BLAS), else dpipe's own blocked

@@ -69,7 +69,8 @@ struct dp_scan {
     bool at_boundary;
     int32_t boundary_rg; /* first rg of the task following the finished one */
     bool done;
-    dp_batch batch;
+    dp_batch batch; /* gathered rows (sample / filtered scans) */
+    dp_batch view;  /* plain scans: a window into the current slot, no copy */
     int64_t input_rows_done;
     int64_t input_rows_total;
     uint64_t bytes_read;
@@ -239,6 +240,8 @@ static void *dp__worker(void *arg) {
  * sample when it enters a new file and skips row groups without sampled rows. */
 static dp_status dp__next_task_rg(dp_scan *s, int32_t *rg_out, dp_error *err) {
     int32_t n = dp_dataset_n_row_groups(s->ds);
+    if (s->o.end_rg > 0 && s->o.end_rg < n)
+        n = s->o.end_rg;
     while (s->next_rg < n) {
         const dp_dataset_rg *g = dp_dataset_rg_at(s->ds, s->next_rg);
         if (g->rows == 0) {
@@ -374,12 +377,25 @@ dp_status dp_scan_open(const dp_dataset *ds, const int32_t *cols, int32_t n_cols
                 DP_FAIL(err, DP_NOMEM, "out of memory");
         }
     }
-    DP_CHECK(dp_batch_init(&s->batch, dp__eff_batch_rows(ds, opts), n_cols, err));
+    bool gather =
+        opts->mode == DP_SCAN_SAMPLE || (opts->keep_fraction > 0 && opts->keep_fraction < 1);
+    if (gather) {
+        DP_CHECK(dp_batch_init(&s->batch, dp__eff_batch_rows(ds, opts), n_cols, err));
+    } else {
+        /* Plain scans hand out windows into the row-group slot: only the counts are owned. */
+        s->view.counts = dp_calloc((size_t) (n_cols > 0 ? n_cols : 1), sizeof *s->view.counts);
+        if (s->view.counts == NULL)
+            DP_FAIL(err, DP_NOMEM, "out of memory");
+        s->view.n_cols = n_cols;
+        s->view.ld = s->view.cap_rows = s->slot_ld;
+        s->batch.cap_rows = dp__eff_batch_rows(ds, opts);
+    }
     s->row_offset = opts->start_row_offset;
     s->next_rg = opts->start_rg > 0 ? opts->start_rg : 0;
     s->input_rows_total = dp_dataset_n_rows(ds);
-    for (int32_t r = 0; r < s->next_rg && r < dp_dataset_n_row_groups(ds); r++) {
-        s->input_rows_total -= dp_dataset_rg_at(ds, r)->rows;
+    for (int32_t r = 0; r < dp_dataset_n_row_groups(ds); r++) {
+        if (r < s->next_rg || (opts->end_rg > 0 && r >= opts->end_rg))
+            s->input_rows_total -= dp_dataset_rg_at(ds, r)->rows;
     }
     if (s->o.progress_label != NULL)
         s->progress =
@@ -439,6 +455,7 @@ void dp_scan_free(dp_scan *s) {
     }
     dp_progress_free(s->progress);
     dp_batch_reset(&s->batch);
+    dp_free(s->view.counts);
     dp_free(s->sample_rows);
     dp_free(s->cols);
     pthread_mutex_destroy(&s->mu);
@@ -453,7 +470,34 @@ void dp_scan_free(dp_scan *s) {
  * the kinds of missing values. */
 static void dp__copy_col(const double *src, const int64_t *rows, int64_t n, double *dst,
                          dp_batch_counts *c) {
+    /* src may equal dst (plain scans normalise the slot in place). */
     int64_t nul = 0, nan = 0, pinf = 0, ninf = 0;
+    if (rows == NULL && src == dst) {
+        /* In place: read everything, write only the (rare) non-finite values. */
+        for (int64_t i = 0; i < n; i++) {
+            double v = dst[i];
+            if (DP_UNLIKELY(!isfinite(v))) {
+                if (isnan(v)) {
+                    uint64_t bits;
+                    memcpy(&bits, &v, 8);
+                    if (bits == DP_PQ_NULL_BITS)
+                        nul++;
+                    else
+                        nan++;
+                } else if (v > 0) {
+                    pinf++;
+                } else {
+                    ninf++;
+                }
+                dst[i] = NAN;
+            }
+        }
+        c->n_null = nul;
+        c->n_nan = nan;
+        c->n_posinf = pinf;
+        c->n_neginf = ninf;
+        return;
+    }
     for (int64_t i = 0; i < n; i++) {
         double v = rows != NULL ? src[rows[i]] : src[i];
         if (DP_UNLIKELY(!isfinite(v))) {
@@ -550,14 +594,24 @@ again:
             n = DP_MIN(cap, limit - start);
             s->pos += n;
         }
+        if (rows == NULL) {
+            /* A window of the slot; missing values are normalised in place (each row range is
+             * handed out once). */
+            b = &s->view;
+            b->values = slot->data + start;
+            for (int32_t j = 0; j < s->n_cols; j++) {
+                double *col = slot->data + (size_t) j * (size_t) s->slot_ld + start;
+                dp__copy_col(col, NULL, n, col, &b->counts[j]);
+            }
+        } else {
+            for (int32_t j = 0; j < s->n_cols; j++) {
+                const double *src = slot->data + (size_t) j * (size_t) s->slot_ld;
+                dp__copy_col(src, rows, n, dp_batch_col(b, j), &b->counts[j]);
+            }
+        }
         b->n_rows = n;
         b->row_offset = s->row_offset;
         b->file_index = g->file;
-        for (int32_t j = 0; j < s->n_cols; j++) {
-            const double *src = slot->data + (size_t) j * (size_t) s->slot_ld;
-            dp__copy_col(rows != NULL ? src : src + start, rows, n, dp_batch_col(b, j),
-                         &b->counts[j]);
-        }
         s->row_offset += n;
         pthread_mutex_lock(&s->mu);
         s->at_boundary = s->pos >= limit;
@@ -568,6 +622,11 @@ again:
             (s->o.mode == DP_SCAN_SAMPLE ? (limit ? slot->rows * s->pos / limit : 0) : s->pos);
         uint64_t bytes = s->bytes_read;
         pthread_mutex_unlock(&s->mu);
+        if (s->o.progress_extra != NULL && s->progress != NULL) {
+            char extra[128];
+            s->o.progress_extra(s->o.progress_extra_ctx, extra, (int) sizeof extra);
+            dp_progress_set_extra(s->progress, extra);
+        }
         dp_progress_update(s->progress, done_rows, bytes);
         if (n == 0)
             goto again; /* the filter dropped every row of this stretch */
@@ -576,6 +635,48 @@ again:
     }
     pthread_mutex_unlock(&s->mu);
     return st;
+}
+
+dp_status dp_scan_row_offset_at(const dp_dataset *ds, const dp_scan_options *opts, int32_t rg,
+                                int64_t *row_offset, dp_error *err) {
+    *row_offset = 0;
+    int32_t n_rg = dp_dataset_n_row_groups(ds);
+    if (rg <= 0)
+        return DP_OK;
+    int64_t first = rg < n_rg ? dp_dataset_rg_at(ds, rg)->first_row : dp_dataset_n_rows(ds);
+    if (opts->mode == DP_SCAN_SAMPLE) {
+        if (opts->sample_per_file <= 0)
+            return dp_error_set(err, DP_INVALID_ARG, "sample scans need --sample-per-file > 0");
+        /* Whole files before rg's file deliver min(K, rows) each; rg's own file delivers its
+         * sampled rows that lie before rg. */
+        int32_t file = rg < n_rg ? dp_dataset_rg_at(ds, rg)->file : dp_dataset_n_files(ds);
+        int64_t off = 0;
+        for (int32_t f = 0; f < file; f++) {
+            int64_t rows = dp_dataset_file_at(ds, f)->rows;
+            off += rows < opts->sample_per_file ? rows : opts->sample_per_file;
+        }
+        if (file < dp_dataset_n_files(ds)) {
+            const dp_dataset_file *df = dp_dataset_file_at(ds, file);
+            int64_t k = df->rows < opts->sample_per_file ? df->rows : opts->sample_per_file;
+            int64_t *rows = dp_mallocarray((size_t) (k > 0 ? k : 1), sizeof *rows);
+            if (rows == NULL)
+                return dp_error_set(err, DP_NOMEM, "out of memory for %lld sampled rows",
+                                    (long long) k);
+            dp_scan_sample_rows(opts->seed, df->base_name, df->rows, k, rows);
+            for (int64_t i = 0; i < k && rows[i] < first - df->first_row; i++)
+                off++;
+            dp_free(rows);
+        }
+        *row_offset = off;
+    } else if (opts->keep_fraction > 0 && opts->keep_fraction < 1) {
+        int64_t off = 0;
+        for (int64_t r = 0; r < first; r++)
+            off += dp_scan_keeps_row(opts->keep_fraction, opts->keep_seed, r);
+        *row_offset = off;
+    } else {
+        *row_offset = first;
+    }
+    return DP_OK;
 }
 
 bool dp_scan_at_rg_boundary(const dp_scan *s) {

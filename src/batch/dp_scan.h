@@ -17,6 +17,11 @@
  * batch->row_offset is the index of the batch's first row among the rows THIS scan delivers (for
  * a full unified scan: the global row index); accumulators align their internal blocks on it.
  *
+ * Ranges: start_rg / end_rg restrict a scan to the row-group tasks [start_rg, end_rg) (MPI ranks
+ * each scan one contiguous range; checkpoints resume inside one). A ranged scan numbers its rows
+ * as the full scan would when start_row_offset = dp_scan_row_offset_at(start_rg), so
+ * accumulators fed by consecutive ranges see the same row_offsets as one fed by the full scan.
+ *
  * Memory: allocated once at open: 2 row-group slots of (largest row group rows x columns)
  * doubles, one batch of (batch_rows x columns), and per worker one chunk + page buffer. It does
  * not grow with rows or files. dp_scan_plan_bytes() reports it before anything is allocated.
@@ -49,6 +54,10 @@ typedef struct dp_scan_options {
     const char *progress_label; /* NULL = no progress display */
     int32_t start_rg;           /* resume: first row-group task (from dp_scan_position) */
     int64_t start_row_offset;   /* resume: row_offset of the first delivered row */
+    int32_t end_rg;             /* range: first row group NOT scanned; 0 = to the end */
+    /* Optional: extra text for the progress line (device memory), asked for at every batch. */
+    void (*progress_extra)(void *ctx, char *buf, int cap);
+    void *progress_extra_ctx;
 } dp_scan_options;
 
 typedef struct dp_scan dp_scan;
@@ -61,6 +70,13 @@ dp_status dp_scan_open(const dp_dataset *ds, const int32_t *cols, int32_t n_cols
 /* Next batch; *batch = NULL at the end. Errors name the file, row group and column. */
 dp_status dp_scan_next(dp_scan *s, const dp_batch **batch, dp_error *err) DP_MUST_USE;
 void dp_scan_free(dp_scan *s);
+
+/* The row_offset a full scan with these options (mode, sample, row filter) gives the first row it
+ * delivers from row group rg or later: the global first row of rg in unified and per-file mode,
+ * the number of rows the filter keeps (or the sample holds) before rg otherwise. The filter
+ * needs one hash per row before rg; SAMPLE mode draws the sample of rg's file. NOMEM. */
+dp_status dp_scan_row_offset_at(const dp_dataset *ds, const dp_scan_options *opts, int32_t rg,
+                                int64_t *row_offset, dp_error *err) DP_MUST_USE;
 
 /* Position for a checkpoint taken after the last batch returned: the next row-group task and the
  * next row_offset. Valid only when dp_scan_at_rg_boundary() is true. */

@@ -250,7 +250,8 @@ static dp_status dp__decode_values(dp_pq_decoder *d, const dp__ctx *cx, int32_t 
             pofs[0] = 0;
             for (int64_t i = 0; i < nn; i++) {
                 int64_t a = dofs[idx[i]], b = dofs[idx[i] + 1];
-                if (dp_buf_append(&d->pheap, d->dict_heap.data + a, (size_t) (b - a)) != DP_OK)
+                if (b > a &&
+                    dp_buf_append(&d->pheap, d->dict_heap.data + a, (size_t) (b - a)) != DP_OK)
                     return dp__nomem(err, "page strings", d->pheap.size + (size_t) (b - a));
                 pofs[i + 1] = (int64_t) d->pheap.size;
             }
@@ -374,7 +375,7 @@ static dp_status dp__append_byte_arrays(dp_pq_decoder *d, dp__target *t, int64_t
             if (j >= nn)
                 return dp_error_set(err, DP_CORRUPT, "fewer values than non-null levels");
             size_t a = (size_t) pofs[j], b = (size_t) pofs[j + 1];
-            if (dp_buf_append(t->heap, d->pheap.data + a, b - a) != DP_OK)
+            if (b > a && dp_buf_append(t->heap, d->pheap.data + a, b - a) != DP_OK)
                 return dp__nomem(err, "string values", t->heap->size + (b - a));
             j++;
         }

@@ -23,8 +23,9 @@ static void dp__bytes(const dp_pq_values *v, int64_t i, const uint8_t **p, size_
         *n = (size_t) v->width;
     } else {
         const int64_t *o = (const int64_t *) (const void *) v->offsets.data;
-        *p = v->heap.data + o[i];
         *n = (size_t) (o[i + 1] - o[i]);
+        /* An all-empty column has no heap at all. */
+        *p = v->heap.data != NULL ? v->heap.data + o[i] : (const uint8_t *) "";
     }
 }
 
@@ -244,19 +245,24 @@ static void dp__civil(int64_t days, int64_t *y, int *m, int *d) {
     *y = yy + (*m <= 2);
 }
 
-static int64_t dp__floordiv(int64_t a, int64_t b) {
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
+/* Floor division and the matching non-negative remainder, without the overflow of a - q * b
+ * near INT64_MIN. */
+static void dp__divmod(int64_t a, int64_t b, int64_t *q, int64_t *r) {
+    int64_t rem = a % b;
+    int64_t quo = a / b;
+    if (rem < 0) {
+        rem += b;
+        quo -= 1;
+    }
+    *q = quo;
+    *r = rem;
 }
 
-/* Timestamp in units per second (1e3, 1e6, 1e9) to "YYYY-MM-DD HH:MM:SS[.fff...]". */
-static dp_status dp__append_timestamp(dp_buf *out, int64_t t, int64_t per_sec, int frac_digits) {
-    int64_t secs = dp__floordiv(t, per_sec);
-    int64_t frac = t - secs * per_sec;
-    int64_t days = dp__floordiv(secs, 86400);
-    int64_t sod = secs - days * 86400;
+/* Seconds since the epoch plus a fraction (frac_digits digits) to "YYYY-MM-DD HH:MM:SS[.fff]".
+ * Any int64 seconds are accepted (years far outside 0..9999 print with more digits). */
+static dp_status dp__append_timestamp(dp_buf *out, int64_t secs, int64_t frac, int frac_digits) {
+    int64_t days, sod;
+    dp__divmod(secs, 86400, &days, &sod);
     int64_t y;
     int m, d;
     dp__civil(days, &y, &m, &d);
@@ -269,6 +275,16 @@ static dp_status dp__append_timestamp(dp_buf *out, int64_t t, int64_t per_sec, i
 
 static dp_status dp__format_temporal(const dp_pq_values *v, const dp_pq_column_desc *c, int64_t i,
                                      dp_buf *out) {
+    /* A temporal annotation on a physical type that cannot carry it (a damaged or odd schema):
+     * show the raw bytes rather than read past them. */
+    if (v->width != 4 && v->width != 8 && v->width != 12) {
+        const uint8_t *p;
+        size_t n;
+        dp__bytes(v, i, &p, &n);
+        return dp__append_hex(out, p, n);
+    }
+    if ((c->type == DP_PQ_INT96) != (v->width == 12))
+        return dp__append_hex(out, dp__fixed(v, i), (size_t) v->width);
     const uint8_t *p = dp__fixed(v, i);
     if (c->type == DP_PQ_INT96) {
         /* Nanoseconds of the day (8 bytes LE) then the Julian day (4 bytes LE). */
@@ -277,9 +293,9 @@ static dp_status dp__format_temporal(const dp_pq_values *v, const dp_pq_column_d
         memcpy(&nanos, p, 8);
         memcpy(&jd, p + 8, 4);
         int64_t days = (int64_t) jd - 2440588;
-        int64_t t = days * 86400 + dp__floordiv(nanos, 1000000000);
-        int64_t ns = nanos - dp__floordiv(nanos, 1000000000) * 1000000000;
-        return dp__append_timestamp(out, t * 1000000000 + ns, 1000000000, 9);
+        int64_t extra, ns;
+        dp__divmod(nanos, 1000000000, &extra, &ns);
+        return dp__append_timestamp(out, days * 86400 + extra, ns, 9);
     }
     int32_t ct = c->converted_type;
     dp_pq_logical_kind lk = c->logical.kind;
@@ -306,12 +322,14 @@ static dp_status dp__format_temporal(const dp_pq_values *v, const dp_pq_column_d
         memcpy(&x, p, 8);
     }
     if (lk == DP_PQ_LT_TIME || ct == DP_PQ_CT_TIME_MILLIS || ct == DP_PQ_CT_TIME_MICROS) {
-        int64_t secs = dp__floordiv(x, per_sec);
-        int64_t frac = x - secs * per_sec;
+        int64_t secs, frac;
+        dp__divmod(x, per_sec, &secs, &frac);
         return dp_buf_printf(out, "%02d:%02d:%02d.%0*" PRId64, (int) (secs / 3600),
                              (int) (secs / 60 % 60), (int) (secs % 60), digits, frac);
     }
-    return dp__append_timestamp(out, x, per_sec, digits);
+    int64_t secs, frac;
+    dp__divmod(x, per_sec, &secs, &frac);
+    return dp__append_timestamp(out, secs, frac, digits);
 }
 
 dp_status dp_pq_value_format(const dp_pq_values *v, const dp_pq_column_desc *c, int64_t i,

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Largest matrix the eigensolvers take: the k x k feature blocks of pass 4 and the p x p
+ * correlation matrices of pass 3 (PSD projection); memory (n^2 doubles) bounds it further. */
+#define DP__EIG_MAX 65536
+
 #if DP_HAVE_LAPACKE
 #include <lapacke.h>
 #endif
@@ -67,7 +71,7 @@ static void dp__sort_eig(int64_t n, double *w, double *V) {
 }
 
 dp_status dp__sym_eig_jacobi(int64_t n, double *A, double *w, double *V, dp_error *err) {
-    if (n < 0 || n > DP_FEATURES_MAX)
+    if (n < 0 || n > DP__EIG_MAX)
         return dp_error_set(err, DP_INVALID_ARG, "Jacobi eigensolver: n = %lld", (long long) n);
     if (V != NULL)
         for (int64_t c = 0; c < n; c++)
@@ -149,8 +153,9 @@ dp_status dp__sym_eig(int64_t n, double *A, double *w, double *V, dp_error *err)
     dp_status st = DP_OK;
     double *work = NULL;
     lapack_int *iwork = NULL;
-    if (n < 0 || n > DP_FEATURES_MAX)
-        return dp_error_set(err, DP_INVALID_ARG, "eigensolver: n = %lld", (long long) n);
+    if (n < 0 || n > DP__EIG_MAX)
+        return dp_error_set(err, DP_INVALID_ARG, "eigensolver: n = %lld (at most %d)",
+                            (long long) n, DP__EIG_MAX);
     if (n == 0)
         return DP_OK;
     for (int64_t a = 0; a < n * n; a++)
@@ -160,6 +165,11 @@ dp_status dp__sym_eig(int64_t n, double *A, double *w, double *V, dp_error *err)
     for (int64_t c = 0; c < n; c++)
         for (int64_t r = 0; r < c; r++)
             A[r + c * n] = A[c + r * n] = 0.5 * (A[r + c * n] + A[c + r * n]);
+    if ((double) n * (double) n * 2 + 6.0 * (double) n + 1 > 2147483647.0)
+        return dp_error_set(err, DP_LIMIT,
+                            "eigensolver: n = %lld needs more LAPACK workspace "
+                            "than a 32-bit index can address",
+                            (long long) n);
     const lapack_int ni = (lapack_int) n;
     const lapack_int lwork = 1 + 6 * ni + 2 * ni * ni, liwork = 3 + 5 * ni;
     work = dp_mallocarray((size_t) lwork, sizeof(double));

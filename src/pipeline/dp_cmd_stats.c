@@ -1,6 +1,7 @@
 /* `dpipe stats`: pass 1 as a command, writing the per-column table. */
 #include "dpipe/dp_commands.h"
-#include "pipeline/dp_run_internal.h"
+#include "pipeline/dp_dist.h"
+#include "pipeline/dp_passes_run.h"
 #include "util/dp_alloc.h"
 #include "util/dp_log.h"
 
@@ -11,7 +12,8 @@ dp_status dp_cmd_stats(const char *const *inputs, int n_inputs, const struct dp_
                        const dp_stats_options *opts, FILE *out, dp_error *err) {
     dp_status st = DP_OK;
     dp__inputs in = {0};
-    dp_pool *pool = NULL;
+    dp__env env = {0};
+    const char **names = NULL;
     dp_colstats_result res;
     dp_colstats_result_init(&res);
     dp_pass1_column *cols = NULL;
@@ -19,15 +21,26 @@ dp_status dp_cmd_stats(const char *const *inputs, int n_inputs, const struct dp_
     dp_buf_init(&buf);
     FILE *f = out;
     dp_pass1_opts p1;
-    DP_CHECK(dp__pass1_options(cfg, &p1, err));
-    DP_CHECK(dp__inputs_open(cfg, inputs, n_inputs, &in, err));
-    DP_CHECK(dp_pool_create((int) dp_config_int(cfg, "threads"), &pool, err));
-    DP_CHECK(dp__pass1_scan(cfg, in.ds, in.sel.cols, in.sel.n, pool, &res, err));
+    st = dp__pass1_options(cfg, &p1, err);
+    if (st == DP_OK)
+        st = dp__inputs_open(cfg, inputs, n_inputs, &in, err);
+    if (st == DP_OK)
+        st = dp__env_open(&env, cfg, err);
+    /* MPI: every rank must have started and see the same inputs before the scan. */
+    DP_CHECK(
+        dp__dist_agree(st, in.ds != NULL ? dp_dataset_fingerprint(in.ds) : 0, "input files", err));
     cols = dp_calloc((size_t) in.sel.n, sizeof *cols);
-    if (cols == NULL)
+    names = dp_calloc((size_t) in.sel.n, sizeof *names);
+    if (cols == NULL || names == NULL)
         DP_FAIL(err, DP_NOMEM, "out of memory");
+    for (int32_t k = 0; k < in.sel.n; k++)
+        names[k] = dp__col_name(&in, k);
+    DP_CHECK(dp__p1_run(&env, in.ds, in.sel.cols, in.sel.n, names, NULL, &res, cols, NULL, err));
+    if (dp__dist_follower())
+        goto cleanup; /* rank 0 prints the table */
     int64_t kept = 0;
-    DP_CHECK(dp_pass1_decide_all(&res, &p1, cols, &kept, err));
+    for (int32_t k = 0; k < in.sel.n; k++)
+        kept += cols[k].kept;
 
     int64_t by_reason[5] = {0};
     for (int32_t k = 0; k < in.sel.n; k++)
@@ -66,8 +79,9 @@ cleanup:
         st = dp_error_set(err, DP_IO, "%s: write error", opts->output);
     dp_buf_reset(&buf);
     dp_free(cols);
+    dp_free(names);
     dp_colstats_result_reset(&res);
-    dp_pool_free(pool);
+    dp__env_close(&env);
     dp__inputs_reset(&in);
     return st;
 }

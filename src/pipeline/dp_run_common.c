@@ -158,3 +158,30 @@ cleanup:
     dp_colstats_free(cs);
     return st;
 }
+
+/* Settings given on the command line or in a config file that the other settings make moot are
+ * reported, never silently ignored. */
+dp_status dp__check_settings(const dp_config *cfg, unsigned mask, dp_error *err) {
+    bool sketch = strcmp(dp_config_text(cfg, "hsic-estimator"), "sketch") == 0;
+    bool leiden = strcmp(dp_config_text(cfg, "cluster"), "leiden") == 0;
+    if ((mask & DP_PASS4) && !sketch && (dp_config_is_set(cfg, "m") || dp_config_is_set(cfg, "r")))
+        dp_log_warn("--m and --r set the CountSketch of --hsic-estimator sketch; with the default "
+                    "Mercer estimator they have no effect");
+    if (!leiden &&
+        (dp_config_is_set(cfg, "topk") || dp_config_is_set(cfg, "leiden-resolution") ||
+         dp_config_is_set(cfg, "leiden-objective") || dp_config_is_set(cfg, "n-consensus")))
+        dp_log_warn("--topk, --leiden-resolution, --leiden-objective and --n-consensus apply to "
+                    "--cluster leiden; with --cluster %s they have no effect",
+                    dp_config_text(cfg, "cluster"));
+    if ((mask & DP_PASS2) && dp_config_bool(cfg, "clip") &&
+        strcmp(dp_config_text(cfg, "method"), "pearson") != 0)
+        dp_log_warn("--clip winsorises raw values for --method pearson; rank methods do not need "
+                    "it");
+    if ((mask & DP_PASS4) && dp_config_is_set(cfg, "rdc-seeds") &&
+        dp_config_double(cfg, "w-rdc") == 0)
+        dp_log_warn("--rdc-seeds has no effect with --w-rdc 0");
+    if ((mask & DP_PASS4) && sketch)
+        return dp_error_set(err, DP_UNSUPPORTED,
+                            "--hsic-estimator sketch is not available in this version of dpipe");
+    return DP_OK;
+}

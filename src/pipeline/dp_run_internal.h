@@ -28,6 +28,9 @@ void dp__scan_options(const dp_config *cfg, dp_scan_options *so);
 dp_status dp__pass1_options(const dp_config *cfg, dp_pass1_opts *o, dp_error *err) DP_MUST_USE;
 void dp__colstats_options(const dp_config *cfg, dp_colstats_opts *o);
 
+/* Warn about settings that other settings make moot; refuse combinations dpipe cannot do. */
+dp_status dp__check_settings(const dp_config *cfg, unsigned mask, dp_error *err) DP_MUST_USE;
+
 /* One scan accumulating the pass-1 statistics of cols[0..n), columns split over the pool. */
 dp_status dp__pass1_scan(const dp_config *cfg, const dp_dataset *ds, const int32_t *cols, int32_t n,
                          dp_pool *pool, dp_colstats_result *out, dp_error *err) DP_MUST_USE;

@@ -35,6 +35,9 @@ void dp_copula_col_init(dp_copula_col *c) {
 
 void dp_copula_col_reset(dp_copula_col *c) {
     dp_free(c->knot_value);
+    dp_free(c->u0);
+    dp_free(c->slope);
+    dp_free(c->first);
     memset(c, 0, sizeof *c);
 }
 
@@ -46,6 +49,9 @@ static double dp__from_u(const dp_copula_col *c, double u, bool exact) {
     case DP_COPULA_UNIFORM_RDC:
         return u + 0.5 / (double) c->fit->n; /* average rank / n */
     case DP_COPULA_GAUSSIAN:
+        /* van der Waerden scores Phi^-1(R / (n + 1)) with R the average rank = n u + 1/2
+         * (METHODS §2.4); the clip only matters for sketch values interpolated past the data. */
+        u = (u * (double) c->fit->n + 0.5) / ((double) c->fit->n + 1.0);
         u = u < c->u_lo ? c->u_lo : u > c->u_hi ? c->u_hi : u;
         return exact ? dp_norm_ppf(u) : dp_norm_ppf_fast(u);
     case DP_COPULA_PEARSON:
@@ -73,6 +79,40 @@ dp_status dp_copula_col_prepare(dp_copula_col *c, dp_copula_method m, const dp_m
                             (long long) fit->n_knots);
     for (int64_t i = 0; i < fit->n_knots; i++)
         c->knot_value[i] = dp__from_u(c, 0.5 * (fit->lo[i] + fit->hi[i]) / n, true);
+    c->u0 = dp_mallocarray((size_t) fit->n_knots, sizeof(double));
+    c->slope = dp_mallocarray((size_t) fit->n_knots, sizeof(double));
+    if (c->u0 == NULL || c->slope == NULL)
+        return dp_error_set(err, DP_NOMEM, "out of memory preparing a %lld-knot transform",
+                            (long long) fit->n_knots);
+    c->u0[0] = c->slope[0] = 0;
+    for (int64_t i = 1; i < fit->n_knots; i++) {
+        double x0 = fit->values[i - 1], x1 = fit->values[i];
+        c->u0[i] = fit->hi[i - 1] / n;
+        c->slope[i] = (fit->lo[i] - fit->hi[i - 1]) / n / (x1 - x0);
+    }
+    /* Bucket index over [first knot, last knot]: about two buckets per knot (a power of two,
+     * at most 2^14), each recording the first knot >= its lower edge. */
+    int64_t nk = fit->n_knots;
+    double a = fit->values[0], b = fit->values[nk - 1];
+    if (nk >= 16 && b > a && isfinite(b - a)) {
+        int32_t nb = 16;
+        while (nb < 2 * nk && nb < (1 << 14))
+            nb *= 2;
+        c->first = dp_mallocarray((size_t) nb + 2, sizeof *c->first);
+        if (c->first == NULL)
+            return dp_error_set(err, DP_NOMEM, "out of memory preparing a transform");
+        c->n_buckets = nb;
+        c->lo = a;
+        c->scale = (double) nb / (b - a);
+        int64_t k = 0;
+        for (int32_t j = 0; j <= nb; j++) {
+            /* First knot whose bucket is >= j, by the same arithmetic the lookup uses. */
+            while (k < nk && (int64_t) ((fit->values[k] - a) * c->scale) < j)
+                k++;
+            c->first[j] = (int32_t) k;
+        }
+        c->first[nb + 1] = (int32_t) nk;
+    }
     return DP_OK;
 }
 
@@ -98,7 +138,17 @@ static inline double dp__transform(const dp_copula_col *c, double x) {
     if (isnan(x) || c->knot_value == NULL)
         return NAN;
     int64_t m = f->n_knots;
-    int64_t i = dp__lower_bound(f->values, m, x);
+    int64_t i;
+    if (c->first != NULL) {
+        /* x's bucket holds the knots that can be the first >= x, plus the first knot of the next
+         * bucket; values below/above the range use the end buckets. */
+        double pos = (x - c->lo) * c->scale;
+        int32_t bk = pos < 0 ? 0 : pos >= c->n_buckets ? c->n_buckets : (int32_t) pos;
+        int64_t lo = c->first[bk], hi = c->first[bk + 1];
+        i = lo + dp__lower_bound(f->values + lo, hi - lo, x);
+    } else {
+        i = dp__lower_bound(f->values, m, x);
+    }
     if (i < m && f->values[i] == x)
         return c->knot_value[i];
     /* Between knots (sketch columns, or values unseen in pass 1): below the first / above the
@@ -108,10 +158,10 @@ static inline double dp__transform(const dp_copula_col *c, double x) {
         return c->knot_value[0];
     if (i == m)
         return c->knot_value[m - 1];
-    double x0 = f->values[i - 1], x1 = f->values[i];
-    double c0 = f->hi[i - 1], c1 = f->lo[i];
-    double cnt = c0 + (c1 - c0) * ((x - x0) / (x1 - x0));
-    return dp__from_u(c, cnt / (double) f->n, false);
+    double u = c->u0[i] + (x - f->values[i - 1]) * c->slope[i];
+    if (c->method == DP_COPULA_SPEARMAN)
+        return u;
+    return dp__from_u(c, u, false);
 }
 
 double dp_copula_value(const dp_copula_col *c, double x) {

@@ -2,8 +2,9 @@
  *
  *   spearman: u = mid-rank CDF (F(v-) + F(v)) / 2 — the Pearson correlation of u is Spearman's
  *             rho, exactly when the model is an exact table (METHODS §2.1);
- *   gaussian: z = Phi^-1(u) with u clipped to [1/(2n), 1 - 1/(2n)] (n = valid values): normal
- *             scores, whose Pearson correlation is the Gaussian-rank correlation (§2.4);
+ *   gaussian: z = Phi^-1(R / (n + 1)), R = average rank = n u + 1/2 (n = valid values), clipped
+ *             to [1/(2n), 1 - 1/(2n)]: van der Waerden normal scores, whose Pearson correlation
+ *             is the Gaussian-rank correlation (§2.4; the oracle's `gaussian_rank`);
  *   pearson:  the raw value, optionally winsorised to the clip bounds.
  * Missing values (NaN) stay NaN. Values outside the model's range map to the extreme knots
  * (never to u = 0 or 1).
@@ -39,7 +40,15 @@ typedef struct dp_copula_col {
     bool clip;
     double clip_lo, clip_hi;
     double *knot_value; /* transformed value at each knot (spearman/gaussian/uniform) */
-    double u_lo, u_hi;  /* gaussian clip range of u */
+    /* Between knots i-1 and i the mid-rank CDF is u0[i] + (x - values[i-1]) * slope[i]
+     * (precomputed so a lookup costs a multiply, not two divisions). */
+    double *u0, *slope;
+    double u_lo, u_hi; /* gaussian clip range of u */
+    /* Lookup index: bucket b of n_buckets equal-width buckets over [lo, lo + n_buckets / scale)
+     * holds the knots first[b] .. first[b + 1]: a lookup searches only those. */
+    int32_t *first;
+    int32_t n_buckets;
+    double lo, scale;
 } dp_copula_col;
 
 void dp_copula_col_init(dp_copula_col *c);

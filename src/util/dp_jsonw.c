@@ -128,6 +128,12 @@ void dp_jw_string(dp_jw *w, const char *s) {
 }
 
 void dp_format_double_shortest(double v, char *buf, size_t cap) {
+    /* Integers print as integers ("10", not "1e+01"). */
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, cap, "%.0f", v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, cap, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)

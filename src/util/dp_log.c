@@ -8,6 +8,11 @@
 
 static dp_log_level dp__level = DP_LOG_NORMAL;
 static bool dp__json = false;
+static char dp__prefix[128];
+
+void dp_log_set_prefix(const char *prefix) {
+    snprintf(dp__prefix, sizeof dp__prefix, "%s", prefix != NULL ? prefix : "");
+}
 
 void dp_log_set_level(dp_log_level level) {
     dp__level = level;
@@ -53,7 +58,9 @@ void dp_json_escape_to(void *file, const char *s) {
 __attribute__((format(printf, 3, 0))) static void dp__vlog(const char *level, const char *prefix,
                                                            const char *fmt, va_list ap) {
     char msg[4096];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t pl = strlen(dp__prefix);
+    memcpy(msg, dp__prefix, pl + 1);
+    vsnprintf(msg + pl, sizeof msg - pl, fmt, ap);
     if (dp__json) {
         char line[8192];
         FILE *mem = fmemopen(line, sizeof line, "w");

@@ -22,6 +22,8 @@ typedef enum dp_log_level {
 void dp_log_set_level(dp_log_level level);
 dp_log_level dp_log_get_level(void);
 void dp_log_set_json(bool json);
+/* Text put before every message (an MPI rank puts "[rank 3] "); copied, at most 127 bytes. */
+void dp_log_set_prefix(const char *prefix);
 bool dp_log_is_json(void);
 
 void dp_log_error(const char *fmt, ...) DP_PRINTF(1, 2);   /* always shown */

@@ -65,8 +65,7 @@ DP_TEST(copula_table_columns_are_exact) {
         double ue = (R - 0.5) / (double) nv;
         DP_ASSERT_NEAR(u[i], ue, 1e-15);
         DP_ASSERT_NEAR(w[i], R / (double) nv, 1e-15);
-        double uc = fmin(fmax(ue, 0.5 / nv), 1 - 0.5 / nv);
-        DP_ASSERT_NEAR(z[i], dp_norm_ppf(uc), 1e-13);
+        DP_ASSERT_NEAR(z[i], dp_norm_ppf(R / (double) (nv + 1)), 1e-13);
     }
     dp_copula_col_reset(&sp);
     dp_copula_col_reset(&ga);
