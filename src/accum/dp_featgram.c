@@ -914,6 +914,12 @@ cleanup:
 dp_status dp__featgram_raw_get(dp_featgram *g, bool with_missing, dp__featgram_raw *out,
                                dp_error *err) {
     memset(out, 0, sizeof *out);
+    /* The raw view carries the Mercer and RDC parts only: a device copy of an accumulator with
+     * sketch parts would leave them empty. */
+    if (g->cfg.sketch_r > 0)
+        return dp_error_set(err, DP_UNSUPPORTED,
+                            "pass 4 on the GPU: the HSIC sketch (--hsic-estimator sketch) is "
+                            "computed on the CPU only; run it without --gpu");
     out->n_rows = g->n_rows;
     out->fill = g->fill;
     out->n_sets = g->n_sets;

@@ -247,7 +247,8 @@ typedef struct dp__featgram_raw {
 } dp__featgram_raw;
 
 /* Pointers into g's arrays and its scalars. with_missing allocates T (zeroed) for the enabled
- * parts that have none yet (NOMEM). */
+ * parts that have none yet (NOMEM). UNSUPPORTED for an accumulator with HSIC sketch parts
+ * (sketch_r > 0), which have no device implementation. */
 dp_status dp__featgram_raw_get(dp_featgram *g, bool with_missing, dp__featgram_raw *out,
                                dp_error *err) DP_MUST_USE;
 /* After writing into the arrays of out: take n_rows and fill from *in. CORRUPT when counts are

@@ -795,6 +795,12 @@ DP_TEST(hsic_sketch_invalid_settings) {
         DP_ASSERT_EQ_INT(dp_alloc_live_bytes(), live);
     }
     DP_ASSERT_CMP_INT(n_nomem, >=, 40);
+    /* the device backends' raw view has no sketch parts: refused, not silently empty */
+    DP_ASSERT_OK(dp_featgram_create(&c, 8, hs_names, be, &g, ep), ep);
+    dp__featgram_raw raw;
+    DP_ASSERT_STATUS(dp__featgram_raw_get(g, false, &raw, ep), DP_UNSUPPORTED);
+    DP_ASSERT_CONTAINS(err.msg, "--gpu");
+    dp_featgram_free(g);
     free(Z);
     dp_backend_free(be);
 }
