@@ -146,9 +146,9 @@ dp_status dp_featgram_create(const dp_featgram_config *cfg, int64_t p, const cha
 void dp_featgram_free(dp_featgram *g);
 
 /* Add n_rows rows. z: column-major normal scores, z[t + i*ldz] (NULL only when m == 0 and
- * sketch_r == 0); u: the
- * uniform copula values, u[t + i*ldu] (NULL only when k == 0). NaN = missing. The rows are the
- * next rows of the sample in scan order (the caller applies dp_rowsel_keep). */
+ * sketch_r == 0); u: the uniform copula values, u[t + i*ldu] (NULL only when k == 0). NaN =
+ * missing. The rows are the next rows of the sample in scan order (the caller applies
+ * dp_rowsel_keep). */
 dp_status dp_featgram_update(dp_featgram *g, int64_t n_rows, const double *z, int64_t ldz,
                              const double *u, int64_t ldu, dp_error *err) DP_MUST_USE;
 /* Push the pending partial block (a no-op when none). Views need it. */
