@@ -4,14 +4,17 @@
 #include "util/dp_serial.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define DP__FG_MAGIC   0x47465044u /* "DPFG" */
-#define DP__FG_VERSION 1u
+#define DP__FG_VERSION 2u          /* 2: HSIC sketch parts */
 /* Caps on values read back from a record (and accepted from a config). */
 #define DP__FG_BLOCK_ROWS_MAX (1 << 20)
 #define DP__FG_SHADOW_MAX     (1 << 20)
 #define DP__FG_NAME_MAX       65536
+/* Sketch draws a record may imply without matching co-moments (see dp_featgram_deserialize). */
+#define DP__FG_RECORD_DRAWS_MAX ((int64_t) 1 << 30)
 
 typedef struct dp__fg_part {
     int32_t f;
@@ -41,13 +44,19 @@ struct dp_featgram {
     dp_backend *be;
     dp_mercer mercer;
     double *rdc_w, *rdc_b, *rdc_pilot; /* p x k each, row i at i * k */
+    /* Sketch draws, D values per (column i, repetition q) at (i * r + q) * D. */
+    double *sk_w, *sk_b, *sk_a;
+    int32_t *sk_h;
     int64_t n_rows;
     int64_t fill; /* rows pending in the staging block */
     int32_t n_sets;
     int64_t n_sh;
     int64_t *sh_col;     /* n_sh */
     int64_t *sh_partner; /* n_sets * n_sh */
-    dp__fg_part part[2];
+    /* part[DP_FG_HSIC] (Mercer), part[DP_FG_RDC], then part[DP_FG_SKETCH + q] for the sketch
+     * repetitions q < sketch_r; a part with f == 0 is disabled. */
+    dp__fg_part *part;
+    int32_t n_parts;
     uint64_t fingerprint;
     int64_t bytes;
 };
@@ -61,6 +70,25 @@ void dp_featgram_config_default(dp_featgram_config *c) {
     c->seed = 0;
     c->block_rows = DP_FEATGRAM_BLOCK_ROWS_DEFAULT;
     c->shadow_columns = DP_FEATGRAM_SHADOW_COLUMNS_DEFAULT;
+    c->sketch_D = DP_SKETCH_D_DEFAULT;
+    c->sketch_m = DP_SKETCH_M_DEFAULT;
+    c->sketch_r = 0;
+}
+
+dp_status dp_featgram_config_set_hsic(dp_featgram_config *c, dp_hsic_estimator est, int32_t D,
+                                      int32_t m, int32_t r, dp_error *err) {
+    if (est == DP_HSIC_MERCER) {
+        c->m = D > 0 ? D : DP_MERCER_M_DEFAULT;
+        c->sketch_r = 0;
+        return DP_OK;
+    }
+    if (est != DP_HSIC_SKETCH)
+        return dp_error_set(err, DP_INVALID_ARG, "unknown HSIC estimator %d", (int) est);
+    c->m = 0;
+    c->sketch_D = D > 0 ? D : DP_SKETCH_D_DEFAULT;
+    c->sketch_m = m > 0 ? m : DP_SKETCH_M_DEFAULT;
+    c->sketch_r = r > 0 ? r : DP_SKETCH_R_DEFAULT;
+    return dp_sketch_check_params(c->sketch_D, c->sketch_m, c->sketch_r, c->sigma, err);
 }
 
 static dp_status dp__check_config(const dp_featgram_config *c, int64_t p, dp_error *err) {
@@ -72,9 +100,14 @@ static dp_status dp__check_config(const dp_featgram_config *c, int64_t p, dp_err
         return dp_error_set(err, DP_INVALID_ARG,
                             "feature accumulator: m = %d, k = %d must be in [0, %d]", (int) c->m,
                             (int) c->k, DP_FEATURES_MAX);
-    if (c->m == 0 && c->k == 0)
+    if (c->sketch_r < 0 || c->sketch_r > DP_SKETCH_R_MAX)
         return dp_error_set(err, DP_INVALID_ARG,
-                            "feature accumulator: both HSIC (m) and RDC (k) are disabled");
+                            "feature accumulator: sketch repetitions r = %d outside [0, %d]",
+                            (int) c->sketch_r, DP_SKETCH_R_MAX);
+    if (c->m == 0 && c->k == 0 && c->sketch_r == 0)
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "feature accumulator: HSIC (Mercer m, sketch r) and RDC (k) are all "
+                            "disabled");
     if (c->block_rows < 1 || c->block_rows > DP__FG_BLOCK_ROWS_MAX)
         return dp_error_set(err, DP_INVALID_ARG,
                             "feature accumulator: block_rows = %d is outside [1, %d]",
@@ -87,6 +120,8 @@ static dp_status dp__check_config(const dp_featgram_config *c, int64_t p, dp_err
         return dp_error_set(err, DP_INVALID_ARG, "feature accumulator: sigma = %g", c->sigma);
     if (c->k > 0)
         DP_TRY(dp_rdc_check_params(c->k, c->s, err));
+    if (c->sketch_r > 0)
+        DP_TRY(dp_sketch_check_params(c->sketch_D, c->sketch_m, c->sketch_r, c->sigma, err));
     return DP_OK;
 }
 
@@ -129,21 +164,38 @@ dp_status dp_featgram_estimate(int64_t p, const dp_featgram_config *cfg, dp_feat
     memset(plan, 0, sizeof *plan);
     DP_TRY(dp__check_config(cfg, p, err));
     int64_t n_sh = DP_MIN(p, (int64_t) cfg->shadow_columns);
-    int64_t mh, bh, mr, br, res;
-    if (!dp__plan_part(p, cfg->m, cfg->block_rows, n_sh, &mh, &bh) ||
-        !dp__plan_part(p, cfg->k, cfg->block_rows, n_sh, &mr, &br) || !dp_mul_i64(p, p, &res) ||
-        !dp_mul_i64(res, 3 * 8, &res))
+    const int64_t r = cfg->sketch_r;
+    int64_t mh, bh, mr, br, ms = 0, bs = 0, res, draws = 0;
+    bool ok = dp__plan_part(p, cfg->m, cfg->block_rows, n_sh, &mh, &bh) &&
+              dp__plan_part(p, cfg->k, cfg->block_rows, n_sh, &mr, &br) && dp_mul_i64(p, p, &res) &&
+              dp_mul_i64(res, 3 * 8, &res);
+    if (ok && r > 0) {
+        /* r parts of m features, and w, b, a (doubles) and h (int32) for D draws per column and
+         * repetition */
+        ok = dp__plan_part(p, cfg->sketch_m, cfg->block_rows, n_sh, &ms, &bs) &&
+             dp_mul_i64(ms, r, &ms) && dp_mul_i64(bs, r, &bs) && dp_mul_i64(p, r, &draws) &&
+             dp_mul_i64(draws, cfg->sketch_D, &draws) && dp_mul_i64(draws, 3 * 8 + 4, &draws);
+    }
+    int64_t matrix = 0, buffers = 0;
+    ok = ok && dp_add_i64(mh, mr, &matrix) && dp_add_i64(matrix, ms, &matrix) &&
+         dp_add_i64(bh, br, &buffers) && dp_add_i64(buffers, bs, &buffers) &&
+         dp_add_i64(buffers, draws, &buffers) && dp_add_i64(buffers, res, &buffers) &&
+         dp_add_i64(matrix, buffers, &plan->total_bytes);
+    if (!ok)
         return dp_error_set(err, DP_LIMIT,
-                            "pass 4 memory plan for %lld columns (m = %d, k = %d) overflows",
-                            (long long) p, (int) cfg->m, (int) cfg->k);
+                            "pass 4 memory plan for %lld columns (m = %d, k = %d, sketch D = %d, "
+                            "m = %d, r = %d) overflows 64 bits",
+                            (long long) p, (int) cfg->m, (int) cfg->k, (int) cfg->sketch_D,
+                            (int) cfg->sketch_m, (int) r);
     plan->p = p;
     plan->m = cfg->m;
     plan->k = cfg->k;
-    plan->matrix_bytes = mh + mr;
-    /* p x p HSIC, RDC and combined matrices of the measures */
-    plan->buffer_bytes = bh + br + res;
-    if (!dp_add_i64(plan->matrix_bytes, plan->buffer_bytes, &plan->total_bytes))
-        return dp_error_set(err, DP_LIMIT, "pass 4 memory plan overflows");
+    plan->sketch_D = r > 0 ? cfg->sketch_D : 0;
+    plan->sketch_m = r > 0 ? cfg->sketch_m : 0;
+    plan->sketch_r = (int32_t) r;
+    plan->matrix_bytes = matrix;
+    /* p x p HSIC, RDC and combined matrices of the measures are in the buffers */
+    plan->buffer_bytes = buffers;
     return DP_OK;
 }
 
@@ -152,17 +204,35 @@ dp_status dp_featgram_check_budget(const dp_featgram_plan *plan, int64_t budget_
     if (budget_bytes <= 0 || plan->total_bytes <= budget_bytes)
         return DP_OK;
     const double gb = 1024.0 * 1024.0 * 1024.0;
+    char terms[256];
+    int len = 0;
+    terms[0] = 0;
+    /* (p*m)^2 + (p*k)^2 + r (p*m_s)^2 with the parts present, then the settings */
+    if (plan->m > 0)
+        len += snprintf(terms + len, sizeof terms - (size_t) len, "(%lld)^2",
+                        (long long) (plan->p * plan->m));
+    if (plan->k > 0)
+        len += snprintf(terms + len, sizeof terms - (size_t) len, "%s(%lld)^2", len ? " + " : "",
+                        (long long) (plan->p * plan->k));
+    if (plan->sketch_r > 0)
+        len +=
+            snprintf(terms + len, sizeof terms - (size_t) len, "%s%d x (%lld)^2", len ? " + " : "",
+                     (int) plan->sketch_r, (long long) (plan->p * plan->sketch_m));
+    char settings[160];
+    if (plan->sketch_r > 0)
+        snprintf(settings, sizeof settings, "--hsic-D %d, --m %d, --r %d, k = %d",
+                 (int) plan->sketch_D, (int) plan->sketch_m, (int) plan->sketch_r, (int) plan->k);
+    else
+        snprintf(settings, sizeof settings, "m = %d, k = %d", (int) plan->m, (int) plan->k);
     return dp_error_set(
         err, DP_LIMIT,
-        "pass 4 needs %.2f GB for %lld columns (%.2f GB for the (p*m)^2 + (p*k)^2 = "
-        "(%lld)^2 + (%lld)^2 co-moment doubles with m = %d, k = %d, plus %.2f GB of buffers) "
-        "but --max-memory-gb allows %.2f GB. Raise --max-memory-gb, or let fewer columns reach "
-        "pass 4 (stricter pass-2/pass-3 thresholds); --nonlinear-rows (now %lld) bounds the "
-        "rows and the time, not this memory",
+        "pass 4 needs %.2f GB for %lld columns (%.2f GB for the %s co-moment doubles with %s, "
+        "plus %.2f GB of buffers) but --max-memory-gb allows %.2f GB. Raise --max-memory-gb, %s"
+        "or let fewer columns reach pass 4 (stricter pass-2/pass-3 thresholds); --nonlinear-rows "
+        "(now %lld) bounds the rows and the time, not this memory",
         (double) plan->total_bytes / gb, (long long) plan->p, (double) plan->matrix_bytes / gb,
-        (long long) (plan->p * plan->m), (long long) (plan->p * plan->k), (int) plan->m,
-        (int) plan->k, (double) plan->buffer_bytes / gb, (double) budget_bytes / gb,
-        (long long) nonlinear_rows);
+        terms, settings, (double) plan->buffer_bytes / gb, (double) budget_bytes / gb,
+        plan->sketch_r > 0 ? "lower --m or --r, " : "", (long long) nonlinear_rows);
 }
 
 /* ---- row sample ---------------------------------------------------------------------------- */
@@ -205,8 +275,10 @@ static void dp__part_free(dp__fg_part *pt) {
 void dp_featgram_free(dp_featgram *g) {
     if (g == NULL)
         return;
-    for (int i = 0; i < 2; i++)
-        dp__part_free(&g->part[i]);
+    if (g->part != NULL)
+        for (int32_t i = 0; i < g->n_parts; i++)
+            dp__part_free(&g->part[i]);
+    dp_free(g->part);
     if (g->names != NULL)
         for (int64_t i = 0; i < g->p; i++)
             dp_free(g->names[i]);
@@ -214,6 +286,10 @@ void dp_featgram_free(dp_featgram *g) {
     dp_free(g->rdc_w);
     dp_free(g->rdc_b);
     dp_free(g->rdc_pilot);
+    dp_free(g->sk_w);
+    dp_free(g->sk_b);
+    dp_free(g->sk_a);
+    dp_free(g->sk_h);
     dp_free(g->sh_col);
     dp_free(g->sh_partner);
     dp_free(g);
@@ -266,7 +342,16 @@ static uint64_t dp__hash_f64(uint64_t h, const double *x, size_t n) {
 static void dp__fingerprint(dp_featgram *g) {
     const dp_featgram_config *c = &g->cfg;
     uint64_t h = dp_hash64_combine(0x44504647ull, (uint64_t) g->p);
-    int64_t ints[5] = {c->m, c->k, c->block_rows, c->shadow_columns, (int64_t) c->seed};
+    /* the sketch settings count only when the sketch is on (else they are unused defaults) */
+    const bool sk = c->sketch_r > 0;
+    int64_t ints[8] = {c->m,
+                       c->k,
+                       c->block_rows,
+                       c->shadow_columns,
+                       sk ? c->sketch_D : 0,
+                       sk ? c->sketch_m : 0,
+                       c->sketch_r,
+                       (int64_t) c->seed};
     h = dp_hash64(ints, sizeof ints, h);
     double reals[2] = {c->sigma, c->s};
     h = dp__hash_f64(h, reals, 2);
@@ -281,6 +366,13 @@ static void dp__fingerprint(dp_featgram *g) {
         h = dp__hash_f64(h, g->rdc_w, n);
         h = dp__hash_f64(h, g->rdc_b, n);
         h = dp__hash_f64(h, g->rdc_pilot, n);
+    }
+    if (c->sketch_r > 0) {
+        size_t n = (size_t) g->p * (size_t) c->sketch_r * (size_t) c->sketch_D;
+        h = dp__hash_f64(h, g->sk_w, n);
+        h = dp__hash_f64(h, g->sk_b, n);
+        h = dp__hash_f64(h, g->sk_a, n);
+        h = dp_hash64(g->sk_h, n * sizeof(int32_t), h);
     }
     g->fingerprint = h;
 }
@@ -343,8 +435,38 @@ dp_status dp_featgram_create(const dp_featgram_config *cfg, int64_t p, const cha
             dp_rdc_pilot(w, b, cfg->k, g->rdc_pilot + i * cfg->k);
         }
     }
+    g->n_parts = DP_FG_SKETCH + cfg->sketch_r;
+    g->part = dp__fg_calloc(g, (size_t) g->n_parts, sizeof *g->part);
+    if (g->part == NULL)
+        DP_FAIL(err, DP_NOMEM, "out of memory creating the pass-4 accumulator");
     DP_CHECK(dp__part_init(g, &g->part[DP_FG_HSIC], cfg->m, err));
     DP_CHECK(dp__part_init(g, &g->part[DP_FG_RDC], cfg->k, err));
+    if (cfg->sketch_r > 0) {
+        const int32_t D = cfg->sketch_D, ms = cfg->sketch_m, r = cfg->sketch_r;
+        size_t n;
+        if (!dp_mul_size((size_t) p * (size_t) r, (size_t) D, &n))
+            DP_FAIL(err, DP_LIMIT, "HSIC sketch draws overflow");
+        g->sk_w = dp__fg_calloc(g, n, sizeof(double));
+        g->sk_b = dp__fg_calloc(g, n, sizeof(double));
+        g->sk_a = dp__fg_calloc(g, n, sizeof(double));
+        g->sk_h = dp__fg_calloc(g, n, sizeof(int32_t));
+        if (g->sk_w == NULL || g->sk_b == NULL || g->sk_a == NULL || g->sk_h == NULL)
+            DP_FAIL(err, DP_NOMEM,
+                    "out of memory for the HSIC sketch draws (%lld columns x %d repetitions x "
+                    "%d features)",
+                    (long long) p, (int) r, (int) D);
+        for (int32_t q = 0; q < r; q++) {
+            dp__fg_part *pt = &g->part[DP_FG_SKETCH + q];
+            DP_CHECK(dp__part_init(g, pt, ms, err));
+            for (int64_t i = 0; i < p; i++) {
+                const size_t off = ((size_t) i * (size_t) r + (size_t) q) * (size_t) D;
+                dp_sketch_draw(cfg->seed, g->names[i], q, D, ms, cfg->sigma, g->sk_w + off,
+                               g->sk_b + off, g->sk_h + off, g->sk_a + off);
+                dp_sketch_pilot(D, ms, g->sk_w + off, g->sk_b + off, g->sk_h + off, g->sk_a + off,
+                                pt->pilot + i * ms);
+            }
+        }
+    }
     if (cfg->m > 0)
         for (int64_t i = 0; i < p; i++)
             memcpy(g->part[DP_FG_HSIC].pilot + i * cfg->m, g->mercer.pilot,
@@ -441,7 +563,7 @@ static dp_status dp__flush_part(dp_featgram *g, dp__fg_part *pt, int64_t r, dp_e
 dp_status dp_featgram_flush(dp_featgram *g, dp_error *err) {
     if (g->fill == 0)
         return DP_OK;
-    for (int i = 0; i < 2; i++)
+    for (int32_t i = 0; i < g->n_parts; i++)
         if (g->part[i].f > 0)
             DP_TRY(dp__flush_part(g, &g->part[i], g->fill, err));
     g->fill = 0;
@@ -450,14 +572,14 @@ dp_status dp_featgram_flush(dp_featgram *g, dp_error *err) {
 
 dp_status dp_featgram_update(dp_featgram *g, int64_t n_rows, const double *z, int64_t ldz,
                              const double *u, int64_t ldu, dp_error *err) {
-    const int32_t m = g->cfg.m, k = g->cfg.k;
+    const int32_t m = g->cfg.m, k = g->cfg.k, sr = g->cfg.sketch_r;
     const int64_t R = g->cfg.block_rows, p = g->p;
     if (n_rows < 0)
         return dp_error_set(err, DP_INVALID_ARG, "feature accumulator: %lld rows",
                             (long long) n_rows);
     if (n_rows == 0)
         return DP_OK;
-    if (m > 0 && (z == NULL || (p > 1 && ldz < n_rows)))
+    if ((m > 0 || sr > 0) && (z == NULL || (p > 1 && ldz < n_rows)))
         return dp_error_set(err, DP_INVALID_ARG,
                             "feature accumulator: normal scores missing or ldz = %lld < %lld rows",
                             (long long) ldz, (long long) n_rows);
@@ -476,6 +598,22 @@ dp_status dp_featgram_update(dp_featgram *g, int64_t n_rows, const double *z, in
                 const double *zi = z + i * ldz + done;
                 pt->blk_miss[i] += dp_mercer_fill(&g->mercer, zi, take, g->mercer.pilot,
                                                   pt->G + g->fill + i * m * R, R);
+                uint8_t *mk = pt->mis + i * R + g->fill;
+                for (int64_t t = 0; t < take; t++)
+                    mk[t] = isnan(zi[t]) ? 1 : 0;
+            }
+        }
+        for (int32_t q = 0; q < sr; q++) {
+            dp__fg_part *pt = &g->part[DP_FG_SKETCH + q];
+            const int32_t D = g->cfg.sketch_D, ms = g->cfg.sketch_m;
+            for (int64_t i = 0; i < p; i++) {
+                const double *zi = z + i * ldz + done;
+                const size_t off = ((size_t) i * (size_t) sr + (size_t) q) * (size_t) D;
+                const double *pl = pt->pilot + i * ms;
+                const dp_sketch_map map = {
+                    D, ms, g->sk_w + off, g->sk_b + off, g->sk_h + off, g->sk_a + off, pl};
+                pt->blk_miss[i] +=
+                    dp_sketch_fill(&map, zi, take, pl, pt->G + g->fill + i * ms * R, R);
                 uint8_t *mk = pt->mis + i * R + g->fill;
                 for (int64_t t = 0; t < take; t++)
                     mk[t] = isnan(zi[t]) ? 1 : 0;
@@ -516,7 +654,7 @@ dp_status dp_featgram_merge(dp_featgram *dst, dp_featgram *src, dp_error *err) {
     DP_TRY(dp_featgram_flush(dst, err));
     DP_TRY(dp_featgram_flush(src, err));
     const int64_t p = dst->p;
-    for (int pi = 0; pi < 2; pi++) {
+    for (int32_t pi = 0; pi < dst->n_parts; pi++) {
         dp__fg_part *a = &dst->part[pi], *b = &src->part[pi];
         if (a->f == 0)
             continue;
@@ -573,6 +711,9 @@ dp_status dp_featgram_serialize(const dp_featgram *g, dp_buf *out, dp_error *err
     dp_sw_u64(&w, c->seed);
     dp_sw_u32(&w, (uint32_t) c->block_rows);
     dp_sw_u32(&w, (uint32_t) c->shadow_columns);
+    dp_sw_u32(&w, (uint32_t) c->sketch_D);
+    dp_sw_u32(&w, (uint32_t) c->sketch_m);
+    dp_sw_u32(&w, (uint32_t) c->sketch_r);
     dp_sw_i64(&w, g->p);
     for (int64_t i = 0; i < g->p; i++)
         dp_sw_str(&w, g->names[i]);
@@ -580,7 +721,7 @@ dp_status dp_featgram_serialize(const dp_featgram *g, dp_buf *out, dp_error *err
     dp_sw_i64(&w, g->n_rows);
     dp_sw_i64(&w, g->fill);
     const int64_t p = g->p, R = c->block_rows, nq = g->n_sets * g->n_sh;
-    for (int pi = 0; pi < 2; pi++) {
+    for (int32_t pi = 0; pi < g->n_parts; pi++) {
         const dp__fg_part *pt = &g->part[pi];
         if (pt->f == 0)
             continue;
@@ -637,22 +778,27 @@ dp_status dp_featgram_deserialize(const void *data, size_t len, dp_backend *back
                          consumed, err));
     dp_featgram_config c;
     memset(&c, 0, sizeof c);
-    uint32_t m = 0, k = 0, rows = 0, shadow = 0;
+    uint32_t m = 0, k = 0, rows = 0, shadow = 0, sD = 0, sm = 0, sr = 0;
     uint64_t fp = 0;
     int64_t n_rows = 0, fill = 0;
     bool ok = dp_sr_u32(&r, &m) && dp_sr_u32(&r, &k) && dp_sr_f64(&r, &c.sigma) &&
               dp_sr_f64(&r, &c.s) && dp_sr_u64(&r, &c.seed) && dp_sr_u32(&r, &rows) &&
-              dp_sr_u32(&r, &shadow) && dp_sr_i64(&r, &p);
+              dp_sr_u32(&r, &shadow) && dp_sr_u32(&r, &sD) && dp_sr_u32(&r, &sm) &&
+              dp_sr_u32(&r, &sr) && dp_sr_i64(&r, &p);
     if (!ok)
         DP_FAIL(err, DP_CORRUPT, "pass-4 accumulator record: truncated header");
     if (m > DP_FEATURES_MAX || k > DP_FEATURES_MAX || rows > DP__FG_BLOCK_ROWS_MAX ||
-        shadow > DP__FG_SHADOW_MAX || p < 1 || p > DP_FEATGRAM_MAX_COLUMNS)
+        shadow > DP__FG_SHADOW_MAX || p < 1 || p > DP_FEATGRAM_MAX_COLUMNS ||
+        sD > DP_SKETCH_D_MAX || sm > DP_SKETCH_M_MAX || sr > DP_SKETCH_R_MAX)
         DP_FAIL(err, DP_CORRUPT,
                 "pass-4 accumulator record: m = %u, k = %u, block rows %u, shadows %u, "
-                "%lld columns out of range",
-                m, k, rows, shadow, (long long) p);
+                "%lld columns, sketch D = %u, m = %u, r = %u out of range",
+                m, k, rows, shadow, (long long) p, sD, sm, sr);
     c.m = (int32_t) m;
     c.k = (int32_t) k;
+    c.sketch_D = (int32_t) sD;
+    c.sketch_m = (int32_t) sm;
+    c.sketch_r = (int32_t) sr;
     c.block_rows = (int32_t) rows;
     c.shadow_columns = (int32_t) shadow;
     /* every name takes at least its 4-byte length */
@@ -677,17 +823,28 @@ dp_status dp_featgram_deserialize(const void *data, size_t len, dp_backend *back
         DP_FAIL(err, DP_CORRUPT, "pass-4 accumulator record: bad row counts %lld / %lld",
                 (long long) n_rows, (long long) fill);
     {
-        /* Check the remaining payload can hold both parts before allocating (N^2 doubles). */
+        /* Check the remaining payload can hold every part before allocating (N^2 doubles). */
         int64_t n_sh = DP_MIN(p, (int64_t) shadow);
         int64_t nq = n_sh == 0 ? 0 : (p >= 2 ? 2 : 1) * n_sh;
-        int64_t need_h, need_r, need;
-        if (!dp__part_payload(p, m, fill, nq, &need_h) ||
-            !dp__part_payload(p, k, fill, nq, &need_r) || !dp_add_i64(need_h, need_r, &need) ||
-            (uint64_t) need > dp_sr_remaining(&r))
+        int64_t need_h, need_r, need_s = 0, need, draws = 0;
+        ok = dp__part_payload(p, m, fill, nq, &need_h) &&
+             dp__part_payload(p, k, fill, nq, &need_r) && dp_add_i64(need_h, need_r, &need);
+        if (ok && sr > 0)
+            ok = dp__part_payload(p, sm, fill, nq, &need_s) && dp_mul_i64(need_s, sr, &need_s) &&
+                 dp_add_i64(need, need_s, &need) && dp_mul_i64(p, (int64_t) sr * sD, &draws) &&
+                 dp_mul_i64(draws, 3 * 8 + 4, &draws);
+        if (!ok || (uint64_t) need > dp_sr_remaining(&r))
             DP_FAIL(err, DP_CORRUPT,
                     "pass-4 accumulator record: %zu payload bytes left, the stated sizes "
-                    "(%lld columns, m = %u, k = %u) need more",
-                    dp_sr_remaining(&r), (long long) p, m, k);
+                    "(%lld columns, m = %u, k = %u, sketch m = %u, r = %u) need more",
+                    dp_sr_remaining(&r), (long long) p, m, k, sm, sr);
+        /* The sketch draws are re-derived, not stored: a short record could otherwise ask for
+         * up to 1e6 x 1024 x 65536 of them. Real settings keep them far below the co-moments. */
+        if (draws > DP__FG_RECORD_DRAWS_MAX && draws / 64 > need)
+            DP_FAIL(err, DP_LIMIT,
+                    "pass-4 accumulator record: %lld bytes of sketch draws (%lld columns x r = "
+                    "%u x D = %u) for %lld bytes of co-moments is out of proportion",
+                    (long long) draws, (long long) p, sr, sD, (long long) need);
     }
     st = dp_featgram_create(&c, p, (const char *const *) names, backend, &g, err);
     if (st == DP_INVALID_ARG) {
@@ -706,7 +863,7 @@ dp_status dp_featgram_deserialize(const void *data, size_t len, dp_backend *back
     g->n_rows = n_rows;
     g->fill = fill;
     const int64_t R = c.block_rows, nq = g->n_sets * g->n_sh;
-    for (int pi = 0; pi < 2; pi++) {
+    for (int32_t pi = 0; pi < g->n_parts; pi++) {
         dp__fg_part *pt = &g->part[pi];
         if (pt->f == 0)
             continue;
@@ -757,6 +914,12 @@ cleanup:
 dp_status dp__featgram_raw_get(dp_featgram *g, bool with_missing, dp__featgram_raw *out,
                                dp_error *err) {
     memset(out, 0, sizeof *out);
+    /* The raw view carries the Mercer and RDC parts only: a device copy of an accumulator with
+     * sketch parts would leave them empty. */
+    if (g->cfg.sketch_r > 0)
+        return dp_error_set(err, DP_UNSUPPORTED,
+                            "pass 4 on the GPU: the HSIC sketch (--hsic-estimator sketch) is "
+                            "computed on the CPU only; run it without --gpu");
     out->n_rows = g->n_rows;
     out->fill = g->fill;
     out->n_sets = g->n_sets;
@@ -830,21 +993,31 @@ bool dp_featgram_rdc_draws(const dp_featgram *g, int64_t i, const double **w, co
     *pilot = g->rdc_pilot + i * g->cfg.k;
     return true;
 }
+bool dp_featgram_sketch_map(const dp_featgram *g, int64_t i, int32_t rep, dp_sketch_map *map) {
+    const dp_featgram_config *c = &g->cfg;
+    if (c->sketch_r == 0 || i < 0 || i >= g->p || rep < 0 || rep >= c->sketch_r)
+        return false;
+    const size_t off = ((size_t) i * (size_t) c->sketch_r + (size_t) rep) * (size_t) c->sketch_D;
+    map->D = c->sketch_D;
+    map->m = c->sketch_m;
+    map->w = g->sk_w + off;
+    map->b = g->sk_b + off;
+    map->h = g->sk_h + off;
+    map->a = g->sk_a + off;
+    map->pilot = g->part[DP_FG_SKETCH + rep].pilot + i * c->sketch_m;
+    return true;
+}
 int64_t dp_featgram_sizeof(const dp_featgram *g) {
     return g->bytes;
 }
 
-dp_status dp_featgram_view_get(const dp_featgram *g, dp_featgram_part part, dp_featgram_view *v,
-                               dp_error *err) {
-    memset(v, 0, sizeof *v);
-    if ((int) part < 0 || (int) part > 1 || g->part[part].f == 0)
-        return dp_error_set(err, DP_NOT_FOUND, "pass-4 accumulator: the %s part is disabled",
-                            part == DP_FG_HSIC ? "HSIC" : "RDC");
+static dp_status dp__view(const dp_featgram *g, int32_t part, dp_featgram_view *v, dp_error *err) {
     if (g->fill != 0)
         return dp_error_set(err, DP_STATE,
                             "pass-4 accumulator: %lld rows pending (call dp_featgram_flush)",
                             (long long) g->fill);
     const dp__fg_part *pt = &g->part[part];
+    memset(v, 0, sizeof *v);
     v->p = g->p;
     v->f = pt->f;
     v->N = pt->N;
@@ -862,6 +1035,30 @@ dp_status dp_featgram_view_get(const dp_featgram *g, dp_featgram_part part, dp_f
     v->shadow_rows = pt->sh_rows;
     v->shadow_obs = pt->sh_obs;
     return DP_OK;
+}
+
+dp_status dp_featgram_view_get(const dp_featgram *g, dp_featgram_part part, dp_featgram_view *v,
+                               dp_error *err) {
+    memset(v, 0, sizeof *v);
+    if (part == DP_FG_SKETCH)
+        return dp_featgram_sketch_view(g, 0, v, err);
+    if ((int) part < 0 || (int) part > 1 || g->part[part].f == 0)
+        return dp_error_set(err, DP_NOT_FOUND, "pass-4 accumulator: the %s part is disabled",
+                            part == DP_FG_HSIC ? "Mercer HSIC" : "RDC");
+    return dp__view(g, (int32_t) part, v, err);
+}
+
+dp_status dp_featgram_sketch_view(const dp_featgram *g, int32_t rep, dp_featgram_view *v,
+                                  dp_error *err) {
+    memset(v, 0, sizeof *v);
+    if (g->cfg.sketch_r == 0)
+        return dp_error_set(err, DP_NOT_FOUND,
+                            "pass-4 accumulator: the HSIC sketch part is disabled (r = 0)");
+    if (rep < 0 || rep >= g->cfg.sketch_r)
+        return dp_error_set(err, DP_NOT_FOUND,
+                            "pass-4 accumulator: no HSIC sketch repetition %d (r = %d)", (int) rep,
+                            (int) g->cfg.sketch_r);
+    return dp__view(g, DP_FG_SKETCH + rep, v, err);
 }
 
 static void dp__fill_nan(double *out, int64_t n) {

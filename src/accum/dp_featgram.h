@@ -1,10 +1,16 @@
 /* dp_featgram.h: the Pass-4 accumulator - co-moments of per-column feature blocks in one scan.
  *
- * For p columns it accumulates, in float64, two independent "parts" (no cross terms):
- *   HSIC part: m Mercer features of each column's normal score z (N = p*m features);
- *   RDC part:  k random sine features of each column's uniform copula u (N = p*k).
- * A part whose width is 0 (weight 0 in S = w_hsic HSIC + w_rdc RDC) is not allocated and not
- * computed. Features are defined in transform/dp_features.h.
+ * For p columns it accumulates, in float64, independent "parts" (no cross terms between parts):
+ *   HSIC part:   m Mercer features of each column's normal score z (N = p*m features);
+ *   RDC part:    k random sine features of each column's uniform copula u (N = p*k);
+ *   sketch parts (--hsic-estimator sketch): sketch_r repetitions, each with the sketch_m
+ *                CountSketch buckets of sketch_D random Fourier features of z per column
+ *                (N = p*sketch_m per repetition; draws keyed by (seed, column name, repetition)).
+ *                All repetitions come from the same rows in the same scan; every repetition
+ *                is a part of its own (r (p m)^2 co-moments, not (r p m)^2).
+ * A part whose width is 0 (weight 0 in S = w_hsic HSIC + w_rdc RDC, or the other HSIC
+ * estimator) is not allocated and not computed. Features are defined in
+ * transform/dp_nlfeatures.h.
  *
  * Arithmetic. Every feature g is shifted by its pilot (the analytic mean of the feature, a
  * constant of the map), so a missing value contributes exactly 0 and the shifted sums stay small
@@ -58,7 +64,11 @@
 
 typedef struct dp_featgram dp_featgram;
 
-typedef enum dp_featgram_part { DP_FG_HSIC = 0, DP_FG_RDC = 1 } dp_featgram_part;
+/* DP_FG_SKETCH names the first sketch repetition (dp_featgram_sketch_view reaches the others). */
+typedef enum dp_featgram_part { DP_FG_HSIC = 0, DP_FG_RDC = 1, DP_FG_SKETCH = 2 } dp_featgram_part;
+
+/* Which features the HSIC measure comes from (--hsic-estimator). */
+typedef enum dp_hsic_estimator { DP_HSIC_MERCER = 0, DP_HSIC_SKETCH = 1 } dp_hsic_estimator;
 
 typedef enum dp_featgram_missing {
     DP_FG_MISSING_PAIRWISE = 0,
@@ -73,26 +83,39 @@ typedef struct dp_featgram_config {
     uint64_t seed;          /* RDC draws, keyed by (seed, column name) */
     int32_t block_rows;     /* rows per syrk block (changes the bits: part of the result) */
     int32_t shadow_columns; /* columns with null-level shadow pairs per set; 0 = none */
+    int32_t sketch_D;       /* random Fourier features per column before the sketch */
+    int32_t sketch_m;       /* CountSketch buckets per column (features of a sketch part) */
+    int32_t sketch_r;       /* sketch repetitions; 0 = no sketch parts */
 } dp_featgram_config;
 
-/* m = 10, k = 20, sigma = 0.9539, s = 6, seed 0, 1024-row blocks, 64 shadow columns. */
+/* m = 10, k = 20, sigma = 0.9539, s = 6, seed 0, 1024-row blocks, 64 shadow columns; sketch
+ * off (r = 0; D = 256, m = 16 ready for it). */
 void dp_featgram_config_default(dp_featgram_config *c);
+/* Select the HSIC features the way the options do: DP_HSIC_MERCER sets m = D (--hsic-D; <= 0
+ * gives 10) and turns the sketch off; DP_HSIC_SKETCH sets m = 0 and sketch_D = D (<= 0: 256),
+ * sketch_m = m (--m; <= 0: 16), sketch_r = r (--r; <= 0: 8), checked by dp_sketch_check_params.
+ * To skip HSIC altogether (w_hsic = 0) set c->m = 0 and c->sketch_r = 0 afterwards. */
+dp_status dp_featgram_config_set_hsic(dp_featgram_config *c, dp_hsic_estimator est, int32_t D,
+                                      int32_t m, int32_t r, dp_error *err) DP_MUST_USE;
 
 /* ---- Memory plan ------------------------------------------------------------------------- */
 
 typedef struct dp_featgram_plan {
     int64_t p;
     int32_t m, k;
-    int64_t matrix_bytes; /* 8 * ((p m)^2 + (p k)^2): the two co-moment matrices */
-    int64_t buffer_bytes; /* staging blocks, T, masks, shadows, p x p results of the measures */
+    int32_t sketch_D, sketch_m, sketch_r; /* 0 when the sketch is off */
+    /* 8 * ((p m)^2 + (p k)^2 + r (p sketch_m)^2): the co-moment matrices */
+    int64_t matrix_bytes;
+    /* staging blocks, T, masks, shadows, sketch draws, p x p results of the measures */
+    int64_t buffer_bytes;
     int64_t total_bytes;
 } dp_featgram_plan;
 
 /* Fill the plan; DP_LIMIT when the sizes overflow 64 bits. */
 dp_status dp_featgram_estimate(int64_t p, const dp_featgram_config *cfg, dp_featgram_plan *plan,
                                dp_error *err) DP_MUST_USE;
-/* DP_LIMIT (message naming --nonlinear-rows, --max-memory-gb and the column count) when the plan
- * exceeds budget_bytes; budget_bytes <= 0 means no budget. */
+/* DP_LIMIT (message naming --nonlinear-rows, --max-memory-gb, the column count and, with the
+ * sketch, --m and --r) when the plan exceeds budget_bytes; budget_bytes <= 0 means no budget. */
 dp_status dp_featgram_check_budget(const dp_featgram_plan *plan, int64_t budget_bytes,
                                    int64_t nonlinear_rows, dp_error *err) DP_MUST_USE;
 
@@ -122,9 +145,10 @@ dp_status dp_featgram_create(const dp_featgram_config *cfg, int64_t p, const cha
                              dp_backend *backend, dp_featgram **out, dp_error *err) DP_MUST_USE;
 void dp_featgram_free(dp_featgram *g);
 
-/* Add n_rows rows. z: column-major normal scores, z[t + i*ldz] (NULL only when m == 0); u: the
- * uniform copula values, u[t + i*ldu] (NULL only when k == 0). NaN = missing. The rows are the
- * next rows of the sample in scan order (the caller applies dp_rowsel_keep). */
+/* Add n_rows rows. z: column-major normal scores, z[t + i*ldz] (NULL only when m == 0 and
+ * sketch_r == 0); u: the uniform copula values, u[t + i*ldu] (NULL only when k == 0). NaN =
+ * missing. The rows are the next rows of the sample in scan order (the caller applies
+ * dp_rowsel_keep). */
 dp_status dp_featgram_update(dp_featgram *g, int64_t n_rows, const double *z, int64_t ldz,
                              const double *u, int64_t ldu, dp_error *err) DP_MUST_USE;
 /* Push the pending partial block (a no-op when none). Views need it. */
@@ -152,6 +176,9 @@ const dp_mercer *dp_featgram_mercer(const dp_featgram *g); /* NULL when m == 0 *
 /* w, b, pilot of column i (k values each); false when k == 0 or i is out of range. */
 bool dp_featgram_rdc_draws(const dp_featgram *g, int64_t i, const double **w, const double **b,
                            const double **pilot);
+/* Draws of column i in sketch repetition rep (views into the accumulator); false when the sketch
+ * is off or i, rep are out of range. */
+bool dp_featgram_sketch_map(const dp_featgram *g, int64_t i, int32_t rep, dp_sketch_map *map);
 /* Bytes held (dp_xxx_sizeof). */
 int64_t dp_featgram_sizeof(const dp_featgram *g);
 
@@ -174,9 +201,13 @@ typedef struct dp_featgram_view {
     const int64_t *shadow_obs;     /* n_sets * n_shadow: rows where both were observed */
 } dp_featgram_view;
 
-/* STATE when rows are pending (call dp_featgram_flush), NOT_FOUND when the part is disabled. */
+/* STATE when rows are pending (call dp_featgram_flush), NOT_FOUND when the part is disabled.
+ * DP_FG_SKETCH gives repetition 0. */
 dp_status dp_featgram_view_get(const dp_featgram *g, dp_featgram_part part, dp_featgram_view *v,
                                dp_error *err) DP_MUST_USE;
+/* View of sketch repetition rep (0 <= rep < sketch_r; NOT_FOUND otherwise). */
+dp_status dp_featgram_sketch_view(const dp_featgram *g, int32_t rep, dp_featgram_view *v,
+                                  dp_error *err) DP_MUST_USE;
 
 /* Centred covariance block C_ij (f x f, column-major, ld f) of columns i and j; returns the rows
  * it is based on (n_ij, n_i or n by mode); out is left NaN when that is below 2. */
@@ -216,7 +247,8 @@ typedef struct dp__featgram_raw {
 } dp__featgram_raw;
 
 /* Pointers into g's arrays and its scalars. with_missing allocates T (zeroed) for the enabled
- * parts that have none yet (NOMEM). */
+ * parts that have none yet (NOMEM). UNSUPPORTED for an accumulator with HSIC sketch parts
+ * (sketch_r > 0), which have no device implementation. */
 dp_status dp__featgram_raw_get(dp_featgram *g, bool with_missing, dp__featgram_raw *out,
                                dp_error *err) DP_MUST_USE;
 /* After writing into the arrays of out: take n_rows and fill from *in. CORRUPT when counts are

@@ -32,6 +32,8 @@ void dp_nonlinear_options_default(dp_nonlinear_options *o) {
     o->missing = DP_FG_MISSING_PAIRWISE;
     o->min_pair_rows = DP_NONLINEAR_MIN_PAIR_ROWS_DEFAULT;
     o->threads = 1;
+    o->hsic_estimator = DP_HSIC_MERCER;
+    o->sketch_debias = true;
 }
 
 void dp_nonlinear_result_init(dp_nonlinear_result *r) {
@@ -355,10 +357,12 @@ double dp__sigma_max(int64_t k, const double *M, double *work) {
 /* ---- the measures -------------------------------------------------------------------------- */
 
 typedef struct dp__nl_ctx {
-    const dp_featgram_view *vh, *vr; /* NULL when the measure is off */
+    /* HSIC: n_vh views (1: Mercer; r: the sketch repetitions), NULL when the measure is off */
+    const dp_featgram_view *vh, *vr;
+    int32_t n_vh;
     const dp_nonlinear_options *opt;
     int64_t p;
-    const double *norm_h; /* p: ||C_ii||_F, NaN for constant columns */
+    const double *norm_h; /* n_vh * p: ||C_ii||_F per view, NaN for constant columns */
     const double *W;      /* p * k * k, NULL entries as NaN-marked by rconst */
     const uint8_t *rconst;
     double *hsic, *rdc;
@@ -377,12 +381,44 @@ static double dp__clamp01(double x) {
     return isnan(x) ? x : (x < 0 ? 0 : (x > 1 ? 1 : x));
 }
 
-/* One pair's HSIC from its covariance block. */
-static double dp__pair_hsic(const dp__nl_ctx *cx, int64_t i, int64_t j, const double *C) {
-    const double ni = cx->norm_h[i], nj = cx->norm_h[j];
-    if (isnan(ni) || isnan(nj))
+double dp__median_finite(double *x, int64_t n) {
+    int64_t m = 0;
+    for (int64_t a = 0; a < n; a++)
+        if (isfinite(x[a]))
+            x[m++] = x[a];
+    if (m == 0)
         return NAN;
-    return dp__clamp01(dp__frob2(C, (int64_t) cx->vh->f * cx->vh->f) / (ni * nj));
+    /* insertion sort: n is the number of sketch repetitions (<= 1024) */
+    for (int64_t a = 1; a < m; a++) {
+        const double v = x[a];
+        int64_t b = a;
+        while (b > 0 && x[b - 1] > v) {
+            x[b] = x[b - 1];
+            b--;
+        }
+        x[b] = v;
+    }
+    return (m & 1) ? x[m / 2] : 0.5 * (x[m / 2 - 1] + x[m / 2]);
+}
+
+/* HSIC of columns i, j (shadow < 0) or of shadow pair number shadow: the CKA of every HSIC view
+ * (clamped to [0, 1]), then their median. C: f x f scratch, vals: n_vh scratch. */
+static double dp__pair_hsic(const dp__nl_ctx *cx, int64_t i, int64_t j, int64_t shadow, double *C,
+                            double *vals) {
+    const int64_t p = cx->p;
+    for (int32_t q = 0; q < cx->n_vh; q++) {
+        const dp_featgram_view *v = &cx->vh[q];
+        int64_t n = shadow < 0 ? dp_featgram_cov_block(v, i, j, cx->opt->missing, C)
+                               : dp_featgram_shadow_cov(v, shadow, cx->opt->missing, C);
+        /* every view has the same rows: the count is the same for all */
+        if (n < cx->opt->min_pair_rows)
+            return NAN;
+        const double ni = cx->norm_h[q * p + i], nj = cx->norm_h[q * p + j];
+        vals[q] = isnan(ni) || isnan(nj)
+                      ? NAN
+                      : dp__clamp01(dp__frob2(C, (int64_t) v->f * v->f) / (ni * nj));
+    }
+    return dp__median_finite(vals, cx->n_vh);
 }
 
 static double dp__pair_rdc(const dp__nl_ctx *cx, int64_t i, int64_t j, const double *C,
@@ -403,15 +439,14 @@ static void *dp__pairs_worker(void *arg) {
     /* f <= DP_FEATURES_MAX; a C block plus 6 k^2 of scratch. */
     const int64_t fh = cx->vh ? cx->vh->f : 0, fr = cx->vr ? cx->vr->f : 0;
     const int64_t fmx = DP_MAX(fh, fr);
-    double *buf = dp_mallocarray((size_t) (7 * fmx * fmx + 8 * fmx), sizeof(double));
+    double *buf = dp_mallocarray((size_t) (7 * fmx * fmx + 8 * fmx + cx->n_vh), sizeof(double));
     if (buf == NULL)
         return (void *) 1;
-    double *C = buf, *work = buf + fmx * fmx;
+    double *C = buf, *work = buf + fmx * fmx, *vals = buf + 7 * fmx * fmx + 8 * fmx;
     for (int64_t i = cx->tid; i < p; i += cx->threads) {
         for (int64_t j = i + 1; j < p; j++) {
             if (cx->vh != NULL) {
-                int64_t n = dp_featgram_cov_block(cx->vh, i, j, cx->opt->missing, C);
-                double h = n < cx->opt->min_pair_rows ? NAN : dp__pair_hsic(cx, i, j, C);
+                double h = dp__pair_hsic(cx, i, j, -1, C, vals);
                 cx->hsic[i + j * p] = cx->hsic[j + i * p] = h;
             }
             if (cx->vr != NULL) {
@@ -456,10 +491,12 @@ static void dp__summarise(double *vals, int64_t n, dp_nonlinear_null *out) {
     out->max = vals[m - 1];
 }
 
-/* Per-column quantities: HSIC norms and RDC whitening matrices. */
+/* Per-column quantities: HSIC norms and RDC whitening matrices. debias: the norm is the
+ * sketch-debiased sqrt((||C||^2 - tr(C)^2 / f) / (1 + 1/f)) (dp_nonlinear.h), NaN when that is
+ * not positive. */
 static dp_status dp__columns(const dp_featgram_view *v, const dp_nonlinear_options *opt,
-                             bool want_w, double *norm, double *W, uint8_t *cst, double *C,
-                             double *work, dp_error *err) {
+                             bool want_w, bool debias, double *norm, double *W, uint8_t *cst,
+                             double *C, double *work, dp_error *err) {
     const int64_t f = v->f;
     for (int64_t i = 0; i < v->p; i++) {
         int64_t n = dp_featgram_cov_block(v, i, i, opt->missing, C);
@@ -471,8 +508,12 @@ static dp_status dp__columns(const dp_featgram_view *v, const dp_nonlinear_optio
             raw += v->S[ia + ia * v->N] * inv;
         }
         bool constant = n < 2 || !(tr > DP__CONST_REL * raw) || !isfinite(tr);
-        if (norm != NULL)
-            norm[i] = constant ? NAN : sqrt(dp__frob2(C, f * f));
+        if (norm != NULL) {
+            double fro = dp__frob2(C, f * f);
+            if (debias)
+                fro = (fro - tr * tr / (double) f) / (1.0 + 1.0 / (double) f);
+            norm[i] = constant || !(fro > 0) ? NAN : sqrt(fro);
+        }
         if (cst != NULL)
             cst[i] = constant;
         if (want_w) {
@@ -495,8 +536,9 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
                                dp_nonlinear_result *res, dp_error *err) {
     dp_status st = DP_OK;
     dp_nonlinear_options defaults;
-    dp_featgram_view vh, vr;
-    double *norm_h = NULL, *W = NULL, *C = NULL, *work = NULL, *nul = NULL;
+    dp_featgram_view vr, *vh = NULL;
+    int32_t n_vh = 0;
+    double *norm_h = NULL, *W = NULL, *C = NULL, *work = NULL, *nul = NULL, *vals = NULL;
     uint8_t *rconst = NULL;
     pthread_t *tids = NULL;
     dp__nl_ctx *ctx = NULL;
@@ -513,10 +555,21 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
                 opt->w_rdc);
     if (!(opt->ridge >= 0) || !isfinite(opt->ridge))
         DP_FAIL(err, DP_INVALID_ARG, "RDC ridge %g must be finite and >= 0", opt->ridge);
+    if (opt->hsic_estimator != DP_HSIC_MERCER && opt->hsic_estimator != DP_HSIC_SKETCH)
+        DP_FAIL(err, DP_INVALID_ARG, "unknown HSIC estimator %d", (int) opt->hsic_estimator);
     const double wsum = opt->w_hsic + opt->w_rdc;
     const bool use_h = opt->w_hsic > 0, use_r = opt->w_rdc > 0;
-    if (use_h)
-        DP_CHECK(dp_featgram_view_get(g, DP_FG_HSIC, &vh, err));
+    const bool sketch = opt->hsic_estimator == DP_HSIC_SKETCH;
+    if (use_h) {
+        n_vh = sketch ? DP_MAX(dp_featgram_get_config(g)->sketch_r, 1) : 1;
+        vh = dp_calloc((size_t) n_vh, sizeof *vh);
+        vals = dp_calloc((size_t) n_vh, sizeof(double));
+        if (vh == NULL || vals == NULL)
+            DP_FAIL(err, DP_NOMEM, "out of memory for %d HSIC views", (int) n_vh);
+        for (int32_t q = 0; q < n_vh; q++)
+            DP_CHECK(sketch ? dp_featgram_sketch_view(g, q, &vh[q], err)
+                            : dp_featgram_view_get(g, DP_FG_HSIC, &vh[q], err));
+    }
     if (use_r)
         DP_CHECK(dp_featgram_view_get(g, DP_FG_RDC, &vr, err));
     const int64_t p = dp_featgram_columns(g);
@@ -529,18 +582,20 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
     if (res->sim == NULL)
         DP_FAIL(err, DP_NOMEM, "out of memory for the %lld x %lld pass-4 matrices", (long long) p,
                 (long long) p);
-    const int64_t fh = use_h ? vh.f : 0, fr = use_r ? vr.f : 0, fmx = DP_MAX(fh, fr);
+    const int64_t fh = use_h ? vh[0].f : 0, fr = use_r ? vr.f : 0, fmx = DP_MAX(fh, fr);
     C = dp_mallocarray((size_t) (fmx * fmx), sizeof(double));
     work = dp_mallocarray((size_t) (7 * fmx * fmx + 8 * fmx), sizeof(double));
     if (C == NULL || work == NULL)
         DP_FAIL(err, DP_NOMEM, "out of memory for pass-4 scratch");
     if (use_h) {
         res->hsic = dp_mallocarray(pp, sizeof(double));
-        norm_h = dp_mallocarray((size_t) p, sizeof(double));
+        norm_h = dp_mallocarray((size_t) p * (size_t) n_vh, sizeof(double));
         if (res->hsic == NULL || norm_h == NULL)
             DP_FAIL(err, DP_NOMEM, "out of memory for the %lld x %lld HSIC matrix", (long long) p,
                     (long long) p);
-        DP_CHECK(dp__columns(&vh, opt, false, norm_h, NULL, NULL, C, work, err));
+        for (int32_t q = 0; q < n_vh; q++)
+            DP_CHECK(dp__columns(&vh[q], opt, false, sketch && opt->sketch_debias, norm_h + q * p,
+                                 NULL, NULL, C, work, err));
     }
     if (use_r) {
         res->rdc = dp_mallocarray(pp, sizeof(double));
@@ -549,7 +604,7 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
         if (res->rdc == NULL || W == NULL || rconst == NULL)
             DP_FAIL(err, DP_NOMEM, "out of memory for the %lld x %lld RDC matrix", (long long) p,
                     (long long) p);
-        DP_CHECK(dp__columns(&vr, opt, true, NULL, W, rconst, C, work, err));
+        DP_CHECK(dp__columns(&vr, opt, true, false, NULL, W, rconst, C, work, err));
     }
     int nthreads = opt->threads > 1 ? opt->threads : 1;
     if (nthreads > 256)
@@ -561,8 +616,9 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
     if (ctx == NULL || tids == NULL)
         DP_FAIL(err, DP_NOMEM, "out of memory for pass-4 threads");
     for (int t = 0; t < nthreads; t++) {
-        ctx[t] = (dp__nl_ctx){.vh = use_h ? &vh : NULL,
+        ctx[t] = (dp__nl_ctx){.vh = use_h ? vh : NULL,
                               .vr = use_r ? &vr : NULL,
+                              .n_vh = n_vh,
                               .opt = opt,
                               .p = p,
                               .norm_h = norm_h,
@@ -593,8 +649,12 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
     if (worker_failed)
         DP_FAIL(err, DP_NOMEM, "pass-4 pair loop: a worker thread could not start or allocate");
     for (int64_t i = 0; i < p; i++) {
-        if (use_h)
-            res->hsic[i + i * p] = isnan(norm_h[i]) ? NAN : 1.0;
+        if (use_h) {
+            bool any = false;
+            for (int32_t q = 0; q < n_vh; q++)
+                any = any || !isnan(norm_h[q * p + i]);
+            res->hsic[i + i * p] = any ? 1.0 : NAN;
+        }
         if (use_r)
             res->rdc[i + i * p] = rconst[i] ? NAN : 1.0;
     }
@@ -604,7 +664,7 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
     /* Null level from the shadow pairs. */
     {
         const int64_t nq =
-            use_h ? (int64_t) vh.n_sets * vh.n_shadow : (int64_t) vr.n_sets * vr.n_shadow;
+            use_h ? (int64_t) vh[0].n_sets * vh[0].n_shadow : (int64_t) vr.n_sets * vr.n_shadow;
         nul = dp_mallocarray((size_t) (3 * nq + 1), sizeof(double));
         if (nul == NULL)
             DP_FAIL(err, DP_NOMEM, "out of memory for the null level");
@@ -612,9 +672,8 @@ dp_status dp_nonlinear_compute(const dp_featgram *g, const dp_nonlinear_options 
         for (int64_t q = 0; q < nq; q++) {
             double h = 0, r = 0;
             if (use_h) {
-                const int64_t i = vh.shadow_col[q % vh.n_shadow], j = vh.shadow_partner[q];
-                int64_t n = dp_featgram_shadow_cov(&vh, q, opt->missing, C);
-                h = n < opt->min_pair_rows ? NAN : dp__pair_hsic(&ctx[0], i, j, C);
+                const int64_t i = vh[0].shadow_col[q % vh[0].n_shadow], j = vh[0].shadow_partner[q];
+                h = dp__pair_hsic(&ctx[0], i, j, q, C, vals);
             }
             if (use_r) {
                 const int64_t i = vr.shadow_col[q % vr.n_shadow], j = vr.shadow_partner[q];
@@ -633,6 +692,8 @@ cleanup:
     for (int t = 1; t <= started; t++)
         pthread_join(tids[t], NULL);
     dp_free(norm_h);
+    dp_free(vh);
+    dp_free(vals);
     dp_free(W);
     dp_free(rconst);
     dp_free(C);

@@ -216,3 +216,102 @@ int64_t dp_rdc_fill(const double *w, const double *b, const double *pilot, int32
     }
     return n_missing;
 }
+
+/* ---- HSIC sketch ---------------------------------------------------------------------------- */
+
+dp_status dp_sketch_check_params(int32_t D, int32_t m, int32_t r, double sigma, dp_error *err) {
+    if (D < 1 || D > DP_SKETCH_D_MAX)
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "HSIC sketch: --hsic-D %d random features is outside [1, %d]", (int) D,
+                            DP_SKETCH_D_MAX);
+    if (m < 2 || m > DP_SKETCH_M_MAX)
+        return dp_error_set(
+            err, DP_INVALID_ARG,
+            "HSIC sketch: --m %d CountSketch buckets is outside [2, %d] (one bucket "
+            "cannot separate a column's own variance from the sketch noise; more "
+            "than %d make the (p*m)^2 co-moments larger than the Mercer path's)",
+            (int) m, DP_SKETCH_M_MAX, DP_SKETCH_M_MAX);
+    if (m > D)
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "HSIC sketch: --m %d buckets for --hsic-D %d features: a CountSketch "
+                            "with more buckets than inputs only adds empty buckets (use m <= D)",
+                            (int) m, (int) D);
+    if (r < 1 || r > DP_SKETCH_R_MAX)
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "HSIC sketch: --r %d repetitions is outside [1, %d]", (int) r,
+                            DP_SKETCH_R_MAX);
+    if (!(sigma > 0) || !isfinite(sigma))
+        return dp_error_set(err, DP_INVALID_ARG,
+                            "HSIC sketch: kernel width sigma = %g must be finite and > 0", sigma);
+    return DP_OK;
+}
+
+void dp_sketch_draw(uint64_t seed, const char *column_name, int32_t rep, int32_t D, int32_t m,
+                    double sigma, double *w, double *b, int32_t *h, double *a) {
+    dp_rng r;
+    dp_rng_seed_key(&r, seed, column_name, DP_SKETCH_SALT + (uint64_t) rep);
+    const double inv_sigma = 1.0 / sigma, scale = sqrt(2.0 / (double) D);
+    for (int32_t d = 0; d < D; d++)
+        w[d] = dp_rng_normal(&r) * inv_sigma;
+    for (int32_t d = 0; d < D; d++)
+        b[d] = 2.0 * M_PI * dp_rng_uniform(&r);
+    for (int32_t d = 0; d < D; d++)
+        h[d] = (int32_t) dp_rng_below(&r, (uint64_t) m);
+    for (int32_t d = 0; d < D; d++)
+        a[d] = (dp_rng_next(&r) >> 63) ? -scale : scale;
+}
+
+void dp_sketch_pilot(int32_t D, int32_t m, const double *w, const double *b, const int32_t *h,
+                     const double *a, double *pilot) {
+    for (int32_t c = 0; c < m; c++)
+        pilot[c] = 0;
+    /* E[cos(wZ + b)] = Re E[e^{i(wZ + b)}] = exp(-w^2/2) cos b for Z ~ N(0, 1). */
+    for (int32_t d = 0; d < D; d++)
+        pilot[h[d]] += a[d] * exp(-0.5 * w[d] * w[d]) * cos(b[d]);
+}
+
+/* Rows per chunk of dp_sketch_fill: the cleaned values live on the stack. */
+#define DP__SK_CHUNK 256
+
+int64_t dp_sketch_fill(const dp_sketch_map *map, const double *z, int64_t n, const double *shift,
+                       double *out, int64_t ldo) {
+    const int32_t D = map->D, m = map->m;
+    int64_t n_missing = 0;
+    double zc[DP__SK_CHUNK];
+    for (int64_t t0 = 0; t0 < n; t0 += DP__SK_CHUNK) {
+        const int64_t len = DP_MIN((int64_t) DP__SK_CHUNK, n - t0);
+        /* NaN rows get z = 0 here (no NaN reaches the sine kernel's integer conversion) and are
+         * overwritten below. */
+        for (int64_t t = 0; t < len; t++) {
+            double v = z[t0 + t];
+            zc[t] = isnan(v)
+                        ? 0.0
+                        : (v > DP__Z_CLAMP ? DP__Z_CLAMP : (v < -DP__Z_CLAMP ? -DP__Z_CLAMP : v));
+        }
+        for (int32_t c = 0; c < m; c++)
+            for (int64_t t = 0; t < len; t++)
+                out[t0 + t + c * ldo] = 0;
+        for (int32_t d = 0; d < D; d++) {
+            const double wd = map->w[d], ad = map->a[d];
+            /* cos(x) = sin(x + pi/2): the branch-free sine kernel vectorises the row loop. */
+            const double bd = map->b[d] + M_PI_2;
+            double *o = out + t0 + (int64_t) map->h[d] * ldo;
+            if (fabs(wd) * DP__Z_CLAMP + fabs(bd) <= 1e5) {
+                for (int64_t t = 0; t < len; t++)
+                    o[t] += ad * dp__sin_kernel(wd * zc[t] + bd);
+            } else {
+                for (int64_t t = 0; t < len; t++)
+                    o[t] += ad * sin(wd * zc[t] + bd);
+            }
+        }
+        for (int32_t c = 0; c < m; c++) {
+            const double sc = shift != NULL ? shift[c] : 0.0, mc = map->pilot[c] - sc;
+            double *o = out + t0 + c * ldo;
+            for (int64_t t = 0; t < len; t++)
+                o[t] = isnan(z[t0 + t]) ? mc : o[t] - sc;
+        }
+        for (int64_t t = 0; t < len; t++)
+            n_missing += isnan(z[t0 + t]) ? 1 : 0;
+    }
+    return n_missing;
+}

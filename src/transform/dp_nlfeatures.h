@@ -20,17 +20,27 @@
  *          DP_RDC_SALT: k normals for w, then k normals for b, each multiplied by s/2. A column
  *          therefore keeps its features whatever else is selected.
  *
+ *   HSIC sketch (--hsic-estimator sketch; METHODS.md §4.2, §6) - D random Fourier features of the
+ *          normal score for the same Gaussian kernel, phi_d(z) = sqrt(2/D) cos(w_d z + b_d),
+ *          w_d ~ N(0, 1/sigma^2), b_d ~ U[0, 2 pi), compressed by a CountSketch S: R^D -> R^m,
+ *          (S x)_c = sum_{d: h_d = c} s_d x_d, h_d uniform on [0, m), s_d = +-1, all independent.
+ *          The m sketched values are the column's features. A repetition has its own draws:
+ *          dp_rng_seed_key(seed, column name, DP_SKETCH_SALT + rep) gives D normals (w), D uniforms
+ *          (b), D buckets (dp_rng_below(m)) and D signs (top bit of one draw each), in that order.
+ *          The coefficient a_d = s_d sqrt(2/D) is stored instead of s_d.
+ *
  * Missing values (NaN in z or u): the feature row is set to the column's pilot mean, the
  * analytic expectation of the features under the copula's target law (E[psi_k(Z)], Z ~ N(0,1),
- * by a fixed trapezoid quadrature; E[sin(wU + b)] = (cos b - cos(w + b))/w, U ~ U(0,1)). The pilot
+ * by a fixed trapezoid quadrature; E[sin(wU + b)] = (cos b - cos(w + b))/w, U ~ U(0,1);
+ * E[cos(wZ + b)] = exp(-w^2/2) cos b, pushed through the sketch). The pilot
  * is a constant of the feature map: it does not depend on data, batch size or row order. The
  * accumulators shift every feature by its pilot, so a missing row contributes exactly zero to
  * the shifted sums (dp_featgram.h explains what that means for the covariance).
- * Non-NaN infinities are not missing: z is clamped to [-40, 40] (every feature is below 1e-200
- * there) and u to [0, 1].
+ * Non-NaN infinities are not missing: z is clamped to [-40, 40] (every Mercer feature is below
+ * 1e-200 there; normal scores of a copula never exceed about 9) and u to [0, 1].
  *
- * Ownership: dp_mercer is a small caller-owned value (no heap). The RDC functions write into
- * caller-provided arrays. Thread safety: pure functions of their arguments.
+ * Ownership: dp_mercer is a small caller-owned value (no heap). The RDC and sketch functions
+ * write into caller-provided arrays. Thread safety: pure functions of their arguments.
  */
 #ifndef DP_TRANSFORM_NLFEATURES_H
 #define DP_TRANSFORM_NLFEATURES_H
@@ -81,6 +91,48 @@ void dp_rdc_pilot(const double *w, const double *b, int32_t k, double *pilot);
  * shift == pilot). shift NULL means zero. Returns the number of missing rows. */
 int64_t dp_rdc_fill(const double *w, const double *b, const double *pilot, int32_t k,
                     const double *u, int64_t n, const double *shift, double *out, int64_t ldo);
+
+/* ---- HSIC sketch ---------------------------------------------------------------------------- */
+
+#define DP_SKETCH_D_DEFAULT 256
+#define DP_SKETCH_M_DEFAULT 16
+#define DP_SKETCH_R_DEFAULT 8
+/* Caps: D costs D cosines per value and repetition (and 28 bytes of draws per column); m gives
+ * (p m)^2 co-moments per repetition (m >= 2: one bucket cannot tell a column's own variance from
+ * the sketch noise, see dp_nonlinear.h); r is the option's range. */
+#define DP_SKETCH_D_MAX 65536
+#define DP_SKETCH_M_MAX DP_FEATURES_MAX
+#define DP_SKETCH_R_MAX 1024
+/* Salt of the sketch draw stream ("HSKC"); repetition rep uses DP_SKETCH_SALT + rep. Part of the
+ * file formats' meaning: never change it. */
+#define DP_SKETCH_SALT 0x48534b43ull
+
+/* The draws of one column and repetition (caller-owned arrays of D values each). */
+typedef struct dp_sketch_map {
+    int32_t D, m;
+    const double *w;     /* frequencies, N(0, 1/sigma^2) */
+    const double *b;     /* phases, U[0, 2 pi) */
+    const int32_t *h;    /* buckets in [0, m) */
+    const double *a;     /* s_d sqrt(2/D) */
+    const double *pilot; /* m: E[(S phi(Z))_c], Z ~ N(0, 1) */
+} dp_sketch_map;
+
+/* 1 <= D <= DP_SKETCH_D_MAX, 2 <= m <= DP_SKETCH_M_MAX, 1 <= r <= DP_SKETCH_R_MAX, sigma finite
+ * and > 0; INVALID_ARG (naming --hsic-D, --m, --r) otherwise. */
+dp_status dp_sketch_check_params(int32_t D, int32_t m, int32_t r, double sigma,
+                                 dp_error *err) DP_MUST_USE;
+/* Draw w, b, h, a (D values each) of repetition rep of a column. */
+void dp_sketch_draw(uint64_t seed, const char *column_name, int32_t rep, int32_t D, int32_t m,
+                    double sigma, double *w, double *b, int32_t *h, double *a);
+/* pilot[c] = sum_{d: h_d = c} a_d exp(-w_d^2 / 2) cos b_d (c < m). */
+void dp_sketch_pilot(int32_t D, int32_t m, const double *w, const double *b, const int32_t *h,
+                     const double *a, double *pilot);
+/* out[t + c*ldo] = (S phi(z_t))_c - shift[c] for t < n, c < m (ldo >= n); NaN z gives
+ * pilot[c] - shift[c] (exactly 0 when shift == pilot). shift NULL means zero. Sums within a
+ * bucket run over d in increasing order, so the bits do not depend on n. Returns the number of
+ * missing rows. */
+int64_t dp_sketch_fill(const dp_sketch_map *map, const double *z, int64_t n, const double *shift,
+                       double *out, int64_t ldo);
 
 /* sin(x) for |x| <= 1e5 by Cody-Waite reduction and Taylor polynomials, written without
  * branches so the compiler can vectorise the feature loop; absolute error below 4e-16 (the

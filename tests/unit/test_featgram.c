@@ -282,7 +282,7 @@ DP_TEST(featgram_corrupt_records_refused) {
     dp_buf bad;
     dp_buf_init(&bad);
     dp_serial_writer w;
-    dp_sw_begin(&w, &bad, 0x47465044u, 1);
+    dp_sw_begin(&w, &bad, 0x47465044u, 2);
     dp_sw_u32(&w, 256);
     dp_sw_u32(&w, 256);
     dp_sw_f64(&w, 0.95);
@@ -290,6 +290,9 @@ DP_TEST(featgram_corrupt_records_refused) {
     dp_sw_u64(&w, 0);
     dp_sw_u32(&w, 1024);
     dp_sw_u32(&w, 64);
+    dp_sw_u32(&w, 256); /* sketch D, m, r (off) */
+    dp_sw_u32(&w, 16);
+    dp_sw_u32(&w, 0);
     dp_sw_i64(&w, 3);
     for (int i = 0; i < 3; i++)
         dp_sw_str(&w, "c");
