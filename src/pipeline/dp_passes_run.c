@@ -477,11 +477,21 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
         return dp_error_set(err, DP_INVALID_ARG, "--w-hsic and --w-rdc are both 0");
     dp_featgram_config fc;
     dp_featgram_config_default(&fc);
-    if (dp_config_is_set(cfg, "hsic-D"))
-        fc.m = (int32_t) dp_config_int(cfg, "hsic-D");
+    dp_hsic_estimator est = strcmp(dp_config_text(cfg, "hsic-estimator"), "sketch") == 0
+                                ? DP_HSIC_SKETCH
+                                : DP_HSIC_MERCER;
+    DP_CHECK(dp_featgram_config_set_hsic(
+        &fc, est, dp_config_is_set(cfg, "hsic-D") ? (int32_t) dp_config_int(cfg, "hsic-D") : 0,
+        (int32_t) dp_config_int(cfg, "m"), (int32_t) dp_config_int(cfg, "r"), err));
     fc.k = (int32_t) dp_config_int(cfg, "rdc-d");
-    if (w_hsic == 0)
+    if (w_hsic == 0) {
         fc.m = 0;
+        fc.sketch_r = 0;
+    }
+    if (est == DP_HSIC_SKETCH && env->cuda != NULL && fc.sketch_r > 0)
+        return dp_error_set(err, DP_UNSUPPORTED,
+                            "--hsic-estimator sketch runs on the CPU only; drop --gpu for pass 4 "
+                            "or use the default Mercer estimator");
     if (w_rdc == 0)
         fc.k = 0;
     fc.seed = (uint64_t) dp_config_int(cfg, "random-seed");
@@ -495,6 +505,7 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
         /* Each further RDC draw is one more (p k)^2 accumulator. */
         dp_featgram_config xc = fc;
         xc.m = 0;
+        xc.sketch_r = 0;
         xc.shadow_columns = 0;
         dp_featgram_plan xp;
         DP_CHECK(dp_featgram_estimate(n, &xc, &xp, err));
@@ -502,9 +513,16 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
         plan.total_bytes += (n_seeds - 1) * xp.total_bytes;
     }
     DP_CHECK(dp_featgram_check_budget(&plan, budget, nl_rows, err));
-    dp_log_info("pass 4: %lld columns, %d HSIC + %d RDC features each%s: accumulators %.1f MiB",
-                (long long) n, fc.m, fc.k, n_seeds > 1 ? " (RDC averaged over draws)" : "",
-                (double) plan.total_bytes / (1 << 20));
+    if (fc.sketch_r > 0)
+        dp_log_info("pass 4: %lld columns, HSIC from %d random features sketched to %d buckets x "
+                    "%d repetitions + %d RDC features each%s: accumulators %.1f MiB",
+                    (long long) n, fc.sketch_D, fc.sketch_m, fc.sketch_r, fc.k,
+                    n_seeds > 1 ? " (RDC averaged over draws)" : "",
+                    (double) plan.total_bytes / (1 << 20));
+    else
+        dp_log_info("pass 4: %lld columns, %d HSIC + %d RDC features each%s: accumulators %.1f MiB",
+                    (long long) n, fc.m, fc.k, n_seeds > 1 ? " (RDC averaged over draws)" : "",
+                    (double) plan.total_bytes / (1 << 20));
     DP_CHECK(dp__cols_by_name(ds, names, n, &cols, err));
     DP_CHECK(dp_featgram_create(&fc, n, names, env->backend, &k.fg, err));
     int64_t seeds = fc.k > 0 ? dp_config_int(cfg, "rdc-seeds") : 1;
@@ -514,6 +532,7 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
     for (int64_t s = 1; s < seeds; s++) {
         dp_featgram_config xc = fc;
         xc.m = 0;
+        xc.sketch_r = 0;
         xc.shadow_columns = 0;
         xc.seed = dp_hash64_combine(fc.seed, (uint64_t) s);
         DP_CHECK(dp_featgram_create(&xc, n, names, env->backend, &k.extra[k.n_extra], err));
@@ -529,7 +548,7 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
     k.cap = job.so.batch_rows > 0 ? job.so.batch_rows : 65536;
     if (dp_dataset_max_rg_rows(ds) > 0 && k.cap > dp_dataset_max_rg_rows(ds))
         k.cap = dp_dataset_max_rg_rows(ds);
-    if (fc.m > 0) {
+    if (fc.m > 0 || fc.sketch_r > 0) {
         k.tz = dp_calloc((size_t) n, sizeof *k.tz);
         k.z = dp_mallocarray((size_t) (k.cap * n), sizeof(double));
         if (k.tz == NULL || k.z == NULL)
@@ -584,6 +603,7 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
     dp_nonlinear_options_default(&no);
     no.w_hsic = w_hsic;
     no.w_rdc = w_rdc;
+    no.hsic_estimator = est;
     no.threads = dp_pool_threads(env->pool);
     DP_CHECK(dp_nonlinear_compute(k.fg, &no, res, err));
     if (k.n_extra > 0 && res->rdc != NULL) {

@@ -1,6 +1,7 @@
 /* JSON outputs of passes 2-4 and the final alternatives map. */
 #include "pipeline/dp_run_final.h"
 #include "pipeline/dp_outputs.h"
+#include "transform/dp_nlfeatures.h"
 #include "util/dp_alloc.h"
 #include "util/dp_json.h"
 #include "util/dp_jsonw.h"
@@ -189,6 +190,17 @@ dp_status dp__write_nonlinear_json(const dp_config *cfg, const char *path, const
     dp_jw_kv_string(&w, "pass", "pass 4");
     dp_jw_kv_number(&w, "threshold", threshold);
     dp_jw_kv_string(&w, "hsic_estimator", dp_config_text(cfg, "hsic-estimator"));
+    if (strcmp(dp_config_text(cfg, "hsic-estimator"), "sketch") == 0) {
+        /* The sizes the estimate's error depends on (defaults as dp_featgram_config_set_hsic). */
+        dp_jw_key(&w, "sketch");
+        dp_jw_object_begin(&w);
+        dp_jw_kv_int(&w, "D",
+                     dp_config_is_set(cfg, "hsic-D") ? dp_config_int(cfg, "hsic-D")
+                                                     : DP_SKETCH_D_DEFAULT);
+        dp_jw_kv_int(&w, "m", dp_config_int(cfg, "m"));
+        dp_jw_kv_int(&w, "r", dp_config_int(cfg, "r"));
+        dp_jw_object_end(&w);
+    }
     dp_jw_key(&w, "weights");
     dp_jw_object_begin(&w);
     double wh = dp_config_double(cfg, "w-hsic"), wr = dp_config_double(cfg, "w-rdc");
