@@ -177,8 +177,8 @@ static int case_p4(bench *b, const char *name, bool gpu, const char *prec, int64
     int64_t used = 0;
     double t0 = dp_now();
     dp_status st = dp__p4_measures(&env, b->in.ds, (const char *const *) b->names, b->p, &b->models,
-                                   dp_config_double(cfg, "w-hsic"), dp_config_double(cfg, "w-rdc"),
-                                   NULL, &res, &used, &err);
+                                   dp__hsic_estimator(cfg), dp_config_double(cfg, "w-hsic"),
+                                   dp_config_double(cfg, "w-rdc"), NULL, &res, &used, &err);
     double sec = dp_now() - t0;
     if (st != DP_OK) {
         dp__env_close(&env);

@@ -253,8 +253,8 @@ static void measure(int64_t p, int64_t cells, int threads, const char *dir, meas
         dp_nonlinear_result_init(&nr);
         int64_t used = 0;
         t0 = dp_now();
-        if (dp__p4_measures(&env, ds, names, sel.n, &models, 0.5, 0.5, NULL, &nr, &used, &e) !=
-            DP_OK)
+        if (dp__p4_measures(&env, ds, names, sel.n, &models, DP_HSIC_MERCER, 0.5, 0.5, NULL, &nr,
+                            &used, &e) != DP_OK)
             die("pass 4", &e);
         m->r4 = (double) used / (dp_now() - t0);
         dp_nonlinear_result_reset(&nr);

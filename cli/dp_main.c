@@ -322,10 +322,11 @@ static int corr_extra(void *ctx, int id, const char *arg) {
     switch (id) {
     case OPT_METHOD:
         if (strcmp(arg, "pearson") != 0 && strcmp(arg, "spearman") != 0 &&
-            strcmp(arg, "gaussian") != 0 && strcmp(arg, "hsic") != 0 && strcmp(arg, "rdc") != 0) {
+            strcmp(arg, "gaussian") != 0 && strcmp(arg, "hsic") != 0 &&
+            strcmp(arg, "hsic-sketch") != 0 && strcmp(arg, "rdc") != 0) {
             fprintf(stderr,
                     "dpipe corr: --method: '%s' is not one of pearson, spearman, gaussian, hsic, "
-                    "rdc\n",
+                    "hsic-sketch, rdc\n",
                     arg);
             return 2;
         }
@@ -348,7 +349,9 @@ static int corr_extra(void *ctx, int id, const char *arg) {
 }
 
 static const dp_cli_opt corr_opts[] = {
-    {OPT_METHOD, "method", 'm', "M", "pearson, spearman (default), gaussian, hsic or rdc"},
+    {OPT_METHOD, "method", 'm', "M",
+     "pearson, spearman (default), gaussian, hsic, hsic-sketch (HSIC from the CountSketch "
+     "estimator) or rdc"},
     {OPT_OUTPUT, "output", 'o', "FILE.npy",
      "matrix file (default M_matrix.npy); names go to "
      "FILE.npy.columns.txt"},
@@ -363,10 +366,10 @@ static int cmd_corr(int argc, char **argv) {
         "corr",
         "dpipe corr [options] INPUT... --method M [-o FILE.npy]",
         "One similarity matrix of the columns pass 1 keeps: Pearson, Spearman (mid-rank,\n"
-        "pairwise-complete), Gaussian rank, HSIC (normalised, Mercer features) or RDC. Runs pass "
-        "1\n"
-        "(one scan, for the marginal models) and one more scan. The matrix is written as .npy\n"
-        "(float64, C order: numpy.load reads it) with the column names next to it.",
+        "pairwise-complete), Gaussian rank, HSIC (normalised; Mercer features, or\n"
+        "CountSketch with hsic-sketch) or RDC. Runs pass 1 (one scan, for the marginal\n"
+        "models) and one more scan. The matrix is written as .npy (float64, C order:\n"
+        "numpy.load reads it) with the column names next to it.",
         DP_PASS_INPUT | DP_PASS0 | DP_PASS1 | DP_PASS2 | DP_PASS3 | DP_PASS4,
         "batch-rows,threads,max-memory-gb,verify-crc,log-format,gpu,gpu-id,max-gpu-memory-gb,"
         "precision",
@@ -453,7 +456,8 @@ static const dp__command commands[] = {
     {"cat", cmd_cat, "print a Parquet file's values as TSV"},
     {"run", cmd_run,
      "the whole pipeline: passes 0-4 and the final descriptors, in a run directory"},
-    {"corr", cmd_corr, "one similarity matrix: pearson, spearman, gaussian, hsic or rdc"},
+    {"corr", cmd_corr,
+     "one similarity matrix: pearson, spearman, gaussian, hsic, hsic-sketch, rdc"},
     {"stats", cmd_stats, "pass 1: per-column statistics and filter decisions"},
     {"bench", cmd_bench, "measure decode throughput ('dpipe bench scan INPUT...')"},
     {"sample", dp_cli_cmd_sample, "draw K rows per file into one Parquet file (all columns)"},

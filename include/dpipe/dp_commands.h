@@ -54,11 +54,11 @@ dp_status dp_cmd_stats(const char *const *inputs, int n_inputs, const struct dp_
 
 /* `dpipe corr INPUT... --method M`: pass 1 (for the marginal models; the matrix covers the
  * columns pass 1 keeps) and one scan computing one similarity matrix: pearson, spearman,
- * gaussian (pass-2 methods) or hsic, rdc (pass-4 measures). Writes FILE (.npy, float64, C order)
- * and FILE.columns.txt; optionally prints the redundancy clustering, the VIF elimination or the
- * null level of the nonlinear measures on `out`. */
+ * gaussian (pass-2 methods) or hsic, hsic-sketch, rdc (pass-4 measures). Writes FILE (.npy,
+ * float64, C order) and FILE.columns.txt; optionally prints the redundancy clustering, the VIF
+ * elimination or the null level of the nonlinear measures on `out`. */
 typedef struct dp_corr_options {
-    const char *method; /* pearson|spearman|gaussian|hsic|rdc */
+    const char *method; /* pearson|spearman|gaussian|hsic|hsic-sketch|rdc */
     const char *output; /* NULL: "<method>_matrix.npy" */
     bool clusters;
     bool vif;

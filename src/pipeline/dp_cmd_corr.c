@@ -99,7 +99,9 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
     dp_vif_result vr;
     dp_vif_result_init(&vr);
     const char *method = opts->method != NULL ? opts->method : "spearman";
-    bool nonlinear = strcmp(method, "hsic") == 0 || strcmp(method, "rdc") == 0;
+    /* hsic-sketch: the HSIC matrix from the CountSketch estimator, whatever --hsic-estimator. */
+    bool sketch = strcmp(method, "hsic-sketch") == 0;
+    bool nonlinear = strcmp(method, "hsic") == 0 || strcmp(method, "rdc") == 0 || sketch;
     dp_copula_method cm = DP_COPULA_SPEARMAN;
     if (!nonlinear)
         DP_CHECK(dp_copula_method_parse(method, &cm, err));
@@ -164,11 +166,12 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
             goto cleanup;
         threshold = dp_config_double(cfg, "spearman-threshold");
     } else {
-        bool hsic = strcmp(method, "hsic") == 0;
+        bool hsic = strcmp(method, "hsic") == 0 || sketch;
         int64_t rows_used = 0;
         if (n >= 2) {
-            DP_CHECK(dp__p4_measures(&env, in.ds, names, n, &models, hsic ? 1 : 0, hsic ? 0 : 1,
-                                     NULL, &nres, &rows_used, err));
+            DP_CHECK(dp__p4_measures(&env, in.ds, names, n, &models,
+                                     sketch ? DP_HSIC_SKETCH : dp__hsic_estimator(cfg),
+                                     hsic ? 1 : 0, hsic ? 0 : 1, NULL, &nres, &rows_used, err));
             if (dp__dist_follower())
                 goto cleanup;
             memcpy(M, hsic ? nres.hsic : nres.rdc, (size_t) (n * n) * sizeof *M);

@@ -463,10 +463,15 @@ static dp_status dp__p4_merge(void *ctx, const uint8_t *data, size_t len, dp_err
     return st;
 }
 
+dp_hsic_estimator dp__hsic_estimator(const dp_config *cfg) {
+    return strcmp(dp_config_text(cfg, "hsic-estimator"), "sketch") == 0 ? DP_HSIC_SKETCH
+                                                                        : DP_HSIC_MERCER;
+}
+
 dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *const *names,
-                          int64_t n, const dp__models *models, double w_hsic, double w_rdc,
-                          const dp__ckpt *ck, dp_nonlinear_result *res, int64_t *rows_used,
-                          dp_error *err) {
+                          int64_t n, const dp__models *models, dp_hsic_estimator est, double w_hsic,
+                          double w_rdc, const dp__ckpt *ck, dp_nonlinear_result *res,
+                          int64_t *rows_used, dp_error *err) {
     dp_status st = DP_OK;
     const dp_config *cfg = env->cfg;
     dp__p4ctx k = {0};
@@ -477,9 +482,6 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
         return dp_error_set(err, DP_INVALID_ARG, "--w-hsic and --w-rdc are both 0");
     dp_featgram_config fc;
     dp_featgram_config_default(&fc);
-    dp_hsic_estimator est = strcmp(dp_config_text(cfg, "hsic-estimator"), "sketch") == 0
-                                ? DP_HSIC_SKETCH
-                                : DP_HSIC_MERCER;
     DP_CHECK(dp_featgram_config_set_hsic(
         &fc, est, dp_config_is_set(cfg, "hsic-D") ? (int32_t) dp_config_int(cfg, "hsic-D") : 0,
         (int32_t) dp_config_int(cfg, "m"), (int32_t) dp_config_int(cfg, "r"), err));

@@ -49,12 +49,15 @@ dp_status dp__p2_matrix(const dp__env *env, const dp_dataset *ds, const char *co
                         int64_t n, const dp__models *models, dp_copula_method method,
                         const dp__ckpt *ck, double *R, dp_error *err) DP_MUST_USE;
 
-/* Pass 4 scan and measures for the named columns (HSIC, RDC, combined S, null levels), with the
- * weights given (normalised; a zero weight skips that measure). */
+/* The HSIC estimator --hsic-estimator selects. */
+dp_hsic_estimator dp__hsic_estimator(const dp_config *cfg);
+
+/* Pass 4 scan and measures for the named columns (HSIC from estimator est, RDC, combined S, null
+ * levels), with the weights given (normalised; a zero weight skips that measure). */
 dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *const *names,
-                          int64_t n, const dp__models *models, double w_hsic, double w_rdc,
-                          const dp__ckpt *ck, dp_nonlinear_result *res, int64_t *rows_used,
-                          dp_error *err) DP_MUST_USE;
+                          int64_t n, const dp__models *models, dp_hsic_estimator est, double w_hsic,
+                          double w_rdc, const dp__ckpt *ck, dp_nonlinear_result *res,
+                          int64_t *rows_used, dp_error *err) DP_MUST_USE;
 
 /* Redundancy clustering of sim[p*p] at threshold with --cluster (greedy, components, leiden). */
 dp_status dp__cluster(const dp_config *cfg, const double *sim, int64_t p, double threshold,

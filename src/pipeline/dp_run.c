@@ -738,7 +738,7 @@ static dp_status dp__pass4(dp__run *r, dp_error *err) {
         char ckbuf[4096];
         dp__ckpt ck = dp__ck(r, DP__P4, ckbuf, sizeof ckbuf);
         DP_CHECK(dp__p4_measures(&r->env, r->ds, (const char *const *) nm.v, n, &models,
-                                 dp_config_double(r->cfg, "w-hsic"),
+                                 dp__hsic_estimator(r->cfg), dp_config_double(r->cfg, "w-hsic"),
                                  dp_config_double(r->cfg, "w-rdc"), &ck, &res, &rows_used, err));
         if (dp__dist_follower())
             goto cleanup;
