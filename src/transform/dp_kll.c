@@ -149,7 +149,105 @@ static void dp__introsort(double *x, size_t n, int budget) {
     dp__insertion_sort(x, n);
 }
 
+/* Order-preserving map of a double's bits to an unsigned key (negative: all bits flipped;
+ * otherwise the sign bit set), so that unsigned order is numeric order for non-NaN values. */
+static inline uint64_t dp__dkey(double v) {
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return (u >> 63) ? ~u : u | (UINT64_C(1) << 63);
+}
+
+static inline double dp__dkey_inv(uint64_t k) {
+    uint64_t u = (k >> 63) ? k & ~(UINT64_C(1) << 63) : ~k;
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+#define DP__RADIX_MAX 1024
+
+/* One stable counting pass on the byte at bit `sh`; c is that byte's histogram (turned into
+ * offsets here). */
+static void dp__radix_pass(const uint64_t *src, uint64_t *dst, size_t n, uint32_t *c, unsigned sh) {
+    uint32_t sum = 0;
+    for (int v = 0; v < 256; v++) {
+        uint32_t t = c[v];
+        c[v] = sum;
+        sum += t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = src[i];
+        dst[c[(k >> sh) & 0xff]++] = k;
+    }
+}
+
+/* Stable LSD sort of key[0..n) by its 32-bit half at bit `base` (0 or 32), tmp as scratch. A
+ * byte that every key shares (a column's sign and exponent, mostly) costs no pass. */
+static void dp__radix_half(uint64_t *key, uint64_t *tmp, size_t n, unsigned base) {
+    uint32_t cnt[4][256];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key[i] >> base;
+        cnt[0][k & 0xff]++;
+        cnt[1][(k >> 8) & 0xff]++;
+        cnt[2][(k >> 16) & 0xff]++;
+        cnt[3][(k >> 24) & 0xff]++;
+    }
+    uint64_t *src = key, *dst = tmp;
+    for (unsigned p = 0; p < 4; p++) {
+        unsigned sh = base + 8 * p;
+        if (cnt[p][(src[0] >> sh) & 0xff] == n)
+            continue;
+        dp__radix_pass(src, dst, n, cnt[p], sh);
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != key)
+        memcpy(key, src, n * sizeof *key);
+}
+
+/* Radix sort for level-0 compactions, which sort ~512 random values: there a comparison sort
+ * mispredicts about half of its branches (introsort was ~45 % of Pass 1 on continuous columns;
+ * this is ~3x faster). Keys are sorted by their high 32 bits (sign, exponent, 20 mantissa bits),
+ * then each run of equal high halves by the low halves: insertion sort for short runs (ties are
+ * rare in continuous data, and equal values cost nothing), a second radix sort for long ones, so
+ * the worst case stays 8 linear passes. The result is the ascending order, as from the
+ * comparison sort. */
+static void dp__radix_sort(double *x, size_t n) {
+    uint64_t key[DP__RADIX_MAX], tmp[DP__RADIX_MAX];
+    for (size_t i = 0; i < n; i++)
+        key[i] = dp__dkey(x[i]);
+    dp__radix_half(key, tmp, n, 32);
+    for (size_t i = 0; i < n;) {
+        uint64_t hi = key[i] >> 32;
+        size_t j = i + 1;
+        while (j < n && key[j] >> 32 == hi)
+            j++;
+        if (j - i > 32) {
+            dp__radix_half(key + i, tmp, j - i, 0);
+        } else {
+            for (size_t t = i + 1; t < j; t++) {
+                uint64_t k = key[t];
+                size_t u = t;
+                while (u > i && key[u - 1] > k) {
+                    key[u] = key[u - 1];
+                    u--;
+                }
+                key[u] = k;
+            }
+        }
+        i = j;
+    }
+    for (size_t i = 0; i < n; i++)
+        x[i] = dp__dkey_inv(key[i]);
+}
+
 void dp__sort_doubles(double *x, size_t n) {
+    if (n >= 64 && n <= DP__RADIX_MAX) {
+        dp__radix_sort(x, n);
+        return;
+    }
     int budget = 0;
     for (size_t m = n; m > 1; m >>= 1)
         budget += 2;
@@ -317,12 +415,17 @@ static dp_status dp__compact(dp_kll *s, int32_t h, dp_error *err) {
      * never passes the next unread item of level h+1, and when the promoted run is used up the
      * rest of level h+1 is already in place. */
     size_t d = b - p, i = 0, j = b;
-    while (i < p) {
-        if (j < e && it[j] < s->scratch[i])
-            it[d++] = it[j++];
-        else
-            it[d++] = s->scratch[i++];
+    const double *sc = s->scratch;
+    while (i < p && j < e) {
+        /* Branch-free: which side goes next is a coin flip on random data. */
+        double u = it[j], v = sc[i];
+        size_t take_j = u < v;
+        it[d++] = take_j ? u : v;
+        j += take_j;
+        i += 1 - take_j;
     }
+    while (i < p)
+        it[d++] = sc[i++];
     /* Level h keeps `odd` items right below level h+1; the levels under it move up by p. */
     if (odd)
         it[b - p - 1] = leftover;

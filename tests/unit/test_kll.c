@@ -7,6 +7,9 @@
 #include "util/dp_rng.h"
 #include "util/dp_serial.h"
 
+#include <float.h>
+#include <math.h>
+
 static int kll_cmp_double(const void *a, const void *b) {
     double x = *(const double *) a, y = *(const double *) b;
     return (x > y) - (x < y);
@@ -116,10 +119,11 @@ static double kll_sketch_error(const double *x, size_t n, int32_t k, uint64_t se
 DP_TEST(kll_sort_matches_qsort) {
     dp_rng r;
     dp_rng_seed(&r, 5);
-    size_t sizes[] = {0, 1, 2, 3, 12, 13, 100, 1000, 5000};
+    /* 64..1024 take the radix sort, the others the comparison sort. */
+    size_t sizes[] = {0, 1, 2, 3, 12, 13, 63, 64, 100, 511, 512, 1000, 1024, 1025, 5000};
     for (size_t si = 0; si < DP_ARRAY_LEN(sizes); si++) {
         size_t n = sizes[si];
-        for (int pattern = 0; pattern < 7; pattern++) {
+        for (int pattern = 0; pattern < 10; pattern++) {
             double *a = malloc((n ? n : 1) * sizeof *a), *b = malloc((n ? n : 1) * sizeof *b);
             for (size_t i = 0; i < n; i++) {
                 switch (pattern) {
@@ -141,8 +145,19 @@ DP_TEST(kll_sort_matches_qsort) {
                 case 5:
                     a[i] = (double) (i < n / 2 ? i : n - i);
                     break; /* organ pipe */
-                default:
+                case 6:
                     a[i] = (i % 2) ? -1e300 : 1e-300 * (double) i;
+                    break;
+                case 8: /* one long run of equal high halves (the radix sort's second stage) */
+                    a[i] = 1.0 + (double) dp_rng_below(&r, 1u << 20) * 0x1p-50;
+                    break;
+                case 9: /* runs of ~n/13 equal high halves, with exact ties, both signs */
+                    a[i] = ((double) (i % 13) - 6.0) + 1e-12 * (double) dp_rng_below(&r, 100);
+                    break;
+                default: /* both signs, every exponent, subnormals and the extremes */
+                    a[i] = ldexp(dp_rng_normal(&r), (int) dp_rng_below(&r, 2150) - 1075);
+                    if (i % 97 == 0)
+                        a[i] = (i % 2) ? -DBL_MAX : DBL_MAX;
                     break;
                 }
             }
