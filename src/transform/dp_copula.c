@@ -38,6 +38,7 @@ void dp_copula_col_reset(dp_copula_col *c) {
     dp_free(c->u0);
     dp_free(c->slope);
     dp_free(c->first);
+    dp_free(c->knots_padded);
     memset(c, 0, sizeof *c);
 }
 
@@ -99,7 +100,8 @@ dp_status dp_copula_col_prepare(dp_copula_col *c, dp_copula_method m, const dp_m
         while (nb < 2 * nk && nb < (1 << 14))
             nb *= 2;
         c->first = dp_mallocarray((size_t) nb + 2, sizeof *c->first);
-        if (c->first == NULL)
+        c->knots_padded = dp_mallocarray((size_t) nk + DP_COPULA_PAD, sizeof(double));
+        if (c->first == NULL || c->knots_padded == NULL)
             return dp_error_set(err, DP_NOMEM, "out of memory preparing a transform");
         c->n_buckets = nb;
         c->lo = a;
@@ -112,6 +114,9 @@ dp_status dp_copula_col_prepare(dp_copula_col *c, dp_copula_method m, const dp_m
             c->first[j] = (int32_t) k;
         }
         c->first[nb + 1] = (int32_t) nk;
+        memcpy(c->knots_padded, fit->values, (size_t) nk * sizeof(double));
+        for (int32_t t = 0; t < DP_COPULA_PAD; t++)
+            c->knots_padded[nk + t] = INFINITY;
     }
     return DP_OK;
 }
@@ -145,7 +150,16 @@ static inline double dp__transform(const dp_copula_col *c, double x) {
         double pos = (x - c->lo) * c->scale;
         int32_t bk = pos < 0 ? 0 : pos >= c->n_buckets ? c->n_buckets : (int32_t) pos;
         int64_t lo = c->first[bk], hi = c->first[bk + 1];
-        i = lo + dp__lower_bound(f->values + lo, hi - lo, x);
+        if (DP_LIKELY(hi - lo <= DP_COPULA_PAD)) {
+            /* Knots past the bucket are > x (buckets are monotone in the value) and the padding
+             * is +Inf, so counting the knots < x among the next DP_COPULA_PAD gives the first
+             * knot >= x. Most buckets hold 0-2 knots; a search over them mispredicts. */
+            const double *k = c->knots_padded + lo;
+            i = lo + (int64_t) (k[0] < x) + (int64_t) (k[1] < x) + (int64_t) (k[2] < x) +
+                (int64_t) (k[3] < x);
+        } else {
+            i = lo + dp__lower_bound(f->values + lo, hi - lo, x);
+        }
     } else {
         i = dp__lower_bound(f->values, m, x);
     }

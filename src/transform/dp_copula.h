@@ -34,6 +34,8 @@ typedef enum dp_copula_method {
 const char *dp_copula_method_name(dp_copula_method m);
 dp_status dp_copula_method_parse(const char *s, dp_copula_method *out, dp_error *err) DP_MUST_USE;
 
+#define DP_COPULA_PAD 4
+
 typedef struct dp_copula_col {
     dp_copula_method method;
     const dp_marginal_fit *fit;
@@ -47,6 +49,9 @@ typedef struct dp_copula_col {
     /* Lookup index: bucket b of n_buckets equal-width buckets over [lo, lo + n_buckets / scale)
      * holds the knots first[b] .. first[b + 1]: a lookup searches only those. */
     int32_t *first;
+    /* The knots again, followed by DP_COPULA_PAD copies of +Inf, so that a lookup in a bucket
+     * of <= DP_COPULA_PAD knots reads a fixed number of them (no data-dependent branch). */
+    double *knots_padded;
     int32_t n_buckets;
     double lo, scale;
 } dp_copula_col;
