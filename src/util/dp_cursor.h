@@ -21,7 +21,8 @@ typedef struct dp_cursor {
 
 static inline void dp_cursor_init(dp_cursor *c, const void *data, size_t len) {
     c->start = c->p = (const uint8_t *) data;
-    c->end = c->p + len;
+    /* An empty range may come as (NULL, 0); NULL + 0 is undefined behaviour in C. */
+    c->end = len > 0 ? c->p + len : c->p;
 }
 
 static inline size_t dp_cursor_remaining(const dp_cursor *c) {
