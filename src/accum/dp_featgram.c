@@ -196,7 +196,19 @@ dp_status dp_featgram_estimate(int64_t p, const dp_featgram_config *cfg, dp_feat
     plan->matrix_bytes = matrix;
     /* p x p HSIC, RDC and combined matrices of the measures are in the buffers */
     plan->buffer_bytes = buffers;
+    plan->checkpoint_bytes = 0;
     return DP_OK;
+}
+
+int64_t dp_featgram_record_bound(const dp_featgram_plan *plan, int64_t names_bytes) {
+    /* Serialised: upper(S) = matrix/2 + 8 N per part; s, T, upper(MM), the shadows, the pending
+     * staging rows and masks each fit in their buffer's share; per column a 4-byte name length
+     * and a few 8-byte counters. The plan's sizes were checked for overflow, and N <= sqrt of
+     * them. */
+    int64_t n_feat =
+        plan->p * ((int64_t) plan->m + plan->k + (int64_t) plan->sketch_r * plan->sketch_m);
+    return plan->matrix_bytes / 2 + plan->buffer_bytes + 8 * n_feat + 64 * plan->p + names_bytes +
+           4096;
 }
 
 dp_status dp_featgram_check_budget(const dp_featgram_plan *plan, int64_t budget_bytes,
@@ -218,6 +230,12 @@ dp_status dp_featgram_check_budget(const dp_featgram_plan *plan, int64_t budget_
         len +=
             snprintf(terms + len, sizeof terms - (size_t) len, "%s%d x (%lld)^2", len ? " + " : "",
                      (int) plan->sketch_r, (long long) (plan->p * plan->sketch_m));
+    char ckpt[160] = "";
+    if (plan->checkpoint_bytes > 0)
+        snprintf(ckpt, sizeof ckpt,
+                 " and %.2f GB for a checkpoint record (built every --checkpoint-interval; "
+                 "--no-checkpoint drops it)",
+                 (double) plan->checkpoint_bytes / (1024.0 * 1024.0 * 1024.0));
     char settings[160];
     if (plan->sketch_r > 0)
         snprintf(settings, sizeof settings, "--hsic-D %d, --m %d, --r %d, k = %d",
@@ -227,11 +245,11 @@ dp_status dp_featgram_check_budget(const dp_featgram_plan *plan, int64_t budget_
     return dp_error_set(
         err, DP_LIMIT,
         "pass 4 needs %.2f GB for %lld columns (%.2f GB for the %s co-moment doubles with %s, "
-        "plus %.2f GB of buffers) but --max-memory-gb allows %.2f GB. Raise --max-memory-gb, %s"
+        "plus %.2f GB of buffers%s) but --max-memory-gb allows %.2f GB. Raise --max-memory-gb, %s"
         "or let fewer columns reach pass 4 (stricter pass-2/pass-3 thresholds); --nonlinear-rows "
         "(now %lld) bounds the rows and the time, not this memory",
         (double) plan->total_bytes / gb, (long long) plan->p, (double) plan->matrix_bytes / gb,
-        terms, settings, (double) plan->buffer_bytes / gb, (double) budget_bytes / gb,
+        terms, settings, (double) plan->buffer_bytes / gb, ckpt, (double) budget_bytes / gb,
         plan->sketch_r > 0 ? "lower --m or --r, " : "", (long long) nonlinear_rows);
 }
 

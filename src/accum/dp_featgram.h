@@ -108,12 +108,19 @@ typedef struct dp_featgram_plan {
     int64_t matrix_bytes;
     /* staging blocks, T, masks, shadows, sketch draws, p x p results of the measures */
     int64_t buffer_bytes;
+    /* the record a scan checkpoint builds (dp_featgram_record_bound); 0 from the estimate,
+     * set by callers that checkpoint */
+    int64_t checkpoint_bytes;
     int64_t total_bytes;
 } dp_featgram_plan;
 
 /* Fill the plan; DP_LIMIT when the sizes overflow 64 bits. */
 dp_status dp_featgram_estimate(int64_t p, const dp_featgram_config *cfg, dp_featgram_plan *plan,
                                dp_error *err) DP_MUST_USE;
+/* An upper bound on the size of dp_featgram_serialize's record for a plan (a checkpoint builds
+ * one): the upper triangles of the co-moment matrices, at most the buffers, the column names
+ * (names_bytes: the sum of their lengths) and the header. */
+int64_t dp_featgram_record_bound(const dp_featgram_plan *plan, int64_t names_bytes);
 /* DP_LIMIT (message naming --nonlinear-rows, --max-memory-gb, the column count and, with the
  * sketch, --m and --r) when the plan exceeds budget_bytes; budget_bytes <= 0 means no budget. */
 dp_status dp_featgram_check_budget(const dp_featgram_plan *plan, int64_t budget_bytes,

@@ -514,17 +514,34 @@ dp_status dp__p4_measures(const dp__env *env, const dp_dataset *ds, const char *
         plan.matrix_bytes += (n_seeds - 1) * xp.matrix_bytes;
         plan.total_bytes += (n_seeds - 1) * xp.total_bytes;
     }
+    if (ck != NULL && ck->path != NULL) {
+        /* A checkpoint serialises the accumulators into one record (dp_scanjob.c). */
+        int64_t names_bytes = 0;
+        for (int64_t i = 0; i < n; i++)
+            names_bytes += (int64_t) strlen(names[i]);
+        plan.checkpoint_bytes = dp_featgram_record_bound(&plan, names_bytes);
+        plan.total_bytes += plan.checkpoint_bytes;
+    }
     DP_CHECK(dp_featgram_check_budget(&plan, budget, nl_rows, err));
+    char plan_txt[128];
+    double mib = 1024.0 * 1024.0;
+    if (plan.checkpoint_bytes > 0)
+        snprintf(plan_txt, sizeof plan_txt,
+                 "planned memory %.1f MiB (accumulators %.1f, checkpoint record %.1f)",
+                 (double) plan.total_bytes / mib,
+                 (double) (plan.total_bytes - plan.checkpoint_bytes) / mib,
+                 (double) plan.checkpoint_bytes / mib);
+    else
+        snprintf(plan_txt, sizeof plan_txt, "planned memory %.1f MiB",
+                 (double) plan.total_bytes / mib);
     if (fc.sketch_r > 0)
         dp_log_info("pass 4: %lld columns, HSIC from %d random features sketched to %d buckets x "
-                    "%d repetitions + %d RDC features each%s: accumulators %.1f MiB",
+                    "%d repetitions + %d RDC features each%s: %s",
                     (long long) n, fc.sketch_D, fc.sketch_m, fc.sketch_r, fc.k,
-                    n_seeds > 1 ? " (RDC averaged over draws)" : "",
-                    (double) plan.total_bytes / (1 << 20));
+                    n_seeds > 1 ? " (RDC averaged over draws)" : "", plan_txt);
     else
-        dp_log_info("pass 4: %lld columns, %d HSIC + %d RDC features each%s: accumulators %.1f MiB",
-                    (long long) n, fc.m, fc.k, n_seeds > 1 ? " (RDC averaged over draws)" : "",
-                    (double) plan.total_bytes / (1 << 20));
+        dp_log_info("pass 4: %lld columns, %d HSIC + %d RDC features each%s: %s", (long long) n,
+                    fc.m, fc.k, n_seeds > 1 ? " (RDC averaged over draws)" : "", plan_txt);
     DP_CHECK(dp__cols_by_name(ds, names, n, &cols, err));
     DP_CHECK(dp_featgram_create(&fc, n, names, env->backend, &k.fg, err));
     int64_t seeds = fc.k > 0 ? dp_config_int(cfg, "rdc-seeds") : 1;

@@ -52,32 +52,48 @@ void dp__interrupt_raise(void) {
     dp__sig = 1;
 }
 
+/* Above this a checkpoint record is not kept between saves: holding a second copy of a large
+ * accumulator (pass 4's can be gigabytes) for the whole scan would double its memory, while
+ * rebuilding it once per --checkpoint-interval costs little next to the interval. */
+#define DP__CKPT_KEEP_BYTES ((size_t) 64 << 20)
+
+/* The record is built in one buffer: the state is serialised straight after the header (no
+ * separate copy of it), and its length patched in afterwards. */
 static dp_status dp__save_at(dp__scan_job *job, const dp__scan_part *part, int32_t next_rg,
-                             int64_t next_off, dp_buf *state, dp_buf *rec, dp_error *err) {
-    state->size = 0;
-    DP_TRY(job->save(job->ctx, state, err));
+                             int64_t next_off, dp_buf *rec, dp_error *err) {
+    dp_status st = DP_OK;
     rec->size = 0;
     dp_serial_writer w;
     dp_sw_begin(&w, rec, DP__CKPT_MAGIC, DP__CKPT_VERSION);
     dp_sw_u64(&w, part->key);
     dp_sw_i64(&w, next_rg);
     dp_sw_i64(&w, next_off);
-    dp_sw_u64(&w, state->size);
-    dp_sw_bytes(&w, state->data, state->size);
-    DP_TRY(dp_sw_end(&w, err));
-    DP_TRY(dp__write_file(part->ckpt_path, rec->data, rec->size, NULL, err));
+    size_t len_at = rec->size;
+    dp_sw_u64(&w, 0); /* the state's length, patched below */
+    size_t state_at = rec->size;
+    if (!w.failed) {
+        DP_CHECK(job->save(job->ctx, rec, err));
+        uint64_t n = (uint64_t) (rec->size - state_at);
+        for (int i = 0; i < 8; i++)
+            rec->data[len_at + (size_t) i] = (uint8_t) (n >> (8 * i));
+    }
+    DP_CHECK(dp_sw_end(&w, err));
+    DP_CHECK(dp__write_file(part->ckpt_path, rec->data, rec->size, NULL, err));
     job->checkpoints_written++;
-    dp_log_debug("%s: checkpoint at row group %d (row %lld), %zu bytes of state", job->label,
-                 next_rg, (long long) next_off, state->size);
-    return DP_OK;
+    dp_log_debug("%s: checkpoint at row group %d (row %lld), %zu bytes", job->label, next_rg,
+                 (long long) next_off, rec->size);
+cleanup:
+    if (rec->capacity > DP__CKPT_KEEP_BYTES)
+        dp_buf_reset(rec);
+    return st;
 }
 
 static dp_status dp__save(dp__scan_job *job, const dp__scan_part *part, const dp_scan *scan,
-                          dp_buf *state, dp_buf *rec, dp_error *err) {
+                          dp_buf *rec, dp_error *err) {
     int32_t next_rg;
     int64_t next_off;
     dp_scan_position(scan, &next_rg, &next_off);
-    return dp__save_at(job, part, next_rg, next_off, state, rec, err);
+    return dp__save_at(job, part, next_rg, next_off, rec, err);
 }
 
 /* Try to resume from the checkpoint; any problem means "start from the beginning". */
@@ -139,8 +155,7 @@ static dp_status dp__try_resume(dp__scan_job *job, const dp__scan_part *part, dp
 dp_status dp__scan_job_part(dp__scan_job *job, const dp__scan_part *part, dp_error *err) {
     dp_status st = DP_OK;
     dp_scan *scan = NULL;
-    dp_buf state, rec;
-    dp_buf_init(&state);
+    dp_buf rec;
     dp_buf_init(&rec);
     job->resumed = false;
     job->rows_delivered = 0;
@@ -177,7 +192,7 @@ dp_status dp__scan_job_part(dp__scan_job *job, const dp__scan_part *part, dp_err
             continue;
         bool stop = dp__interrupted() || stop_asked;
         if (stop || dp_now() - last >= job->interval) {
-            DP_CHECK(dp__save(job, part, scan, &state, &rec, err));
+            DP_CHECK(dp__save(job, part, scan, &rec, err));
             last = dp_now();
         }
         if (stop)
@@ -190,7 +205,6 @@ dp_status dp__scan_job_part(dp__scan_job *job, const dp__scan_part *part, dp_err
     job->end_rg = part->rg_end;
 cleanup:
     dp_scan_free(scan);
-    dp_buf_reset(&state);
     dp_buf_reset(&rec);
     return st;
 }
@@ -198,11 +212,9 @@ cleanup:
 dp_status dp__scan_job_save_end(dp__scan_job *job, const dp__scan_part *part, dp_error *err) {
     if (part->ckpt_path == NULL || part->rg_begin >= part->rg_end)
         return DP_OK;
-    dp_buf state, rec;
-    dp_buf_init(&state);
+    dp_buf rec;
     dp_buf_init(&rec);
-    dp_status st = dp__save_at(job, part, job->end_rg, job->end_row_offset, &state, &rec, err);
-    dp_buf_reset(&state);
+    dp_status st = dp__save_at(job, part, job->end_rg, job->end_row_offset, &rec, err);
     dp_buf_reset(&rec);
     return st;
 }

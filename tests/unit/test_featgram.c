@@ -396,6 +396,33 @@ DP_TEST(featgram_memory_plan_and_budget) {
     DP_ASSERT_OK(dp_featgram_estimate(20, &c, &plan, ep), ep);
     DP_ASSERT_TRUE(dp_featgram_sizeof(g) >= plan.matrix_bytes);
     DP_ASSERT_TRUE(dp_featgram_sizeof(g) <= plan.total_bytes);
+    /* A checkpoint record holds the serialised accumulator; pass 4 plans its size with
+     * dp_featgram_record_bound, which must cover it, here empty... */
+    dp_buf rec;
+    dp_buf_init(&rec);
+    DP_ASSERT_OK(dp_featgram_serialize(g, &rec, ep), ep);
+    DP_ASSERT_TRUE((int64_t) rec.size >= plan.matrix_bytes / 2);
+    DP_ASSERT_TRUE((int64_t) rec.size <= dp_featgram_record_bound(&plan, 20 * 3));
+    /* ... and bounded by half the matrices plus the buffers, not the whole plan again. */
+    DP_ASSERT_TRUE(dp_featgram_record_bound(&plan, 60) <
+                   plan.matrix_bytes / 2 + plan.buffer_bytes + (1 << 20));
+    /* ... and with missing values (T), shadows and pending rows of a partial staging block. */
+    fg_data d = fg_make(700, 5);
+    dp_featgram_config c2 = fg_config();
+    dp_featgram *g2 = fg_build(&c2, &d, 333, be);
+    dp_featgram_plan plan2;
+    DP_ASSERT_OK(dp_featgram_estimate(4, &c2, &plan2, ep), ep);
+    rec.size = 0;
+    DP_ASSERT_OK(dp_featgram_serialize(g2, &rec, ep), ep);
+    DP_ASSERT_TRUE((int64_t) rec.size <= dp_featgram_record_bound(&plan2, 2 + 2 + 5 + 5));
+    dp_featgram_free(g2);
+    fg_free_data(&d);
+    dp_buf_reset(&rec);
+    plan.checkpoint_bytes = dp_featgram_record_bound(&plan, 60);
+    plan.total_bytes += plan.checkpoint_bytes;
+    DP_ASSERT_STATUS(dp_featgram_check_budget(&plan, plan.total_bytes - 1, 1000000, ep), DP_LIMIT);
+    DP_ASSERT_CONTAINS(err.msg, "checkpoint record");
+    DP_ASSERT_CONTAINS(err.msg, "--no-checkpoint");
     dp_featgram_free(g);
     for (int i = 0; i < 20; i++)
         free(names[i]);
