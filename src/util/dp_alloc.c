@@ -51,14 +51,21 @@ void *dp_mallocarray(size_t count, size_t size) {
     return dp_malloc(total);
 }
 
+/* calloc itself, not malloc + memset: large blocks then come from fresh zero pages that cost
+ * no memory until written (an accumulator whose lower triangle is never written, a resume that
+ * replaces freshly created accumulators). */
 void *dp_calloc(size_t count, size_t size) {
     size_t total;
     if (__builtin_mul_overflow(count, size, &total))
         return NULL;
-    void *p = dp_malloc(total);
-    if (p != NULL)
-        memset(p, 0, total);
-    return p;
+    if ((uint64_t) total > DP_LIMIT_ALLOC_MAX || dp__should_fail())
+        return NULL;
+    unsigned char *p = calloc(1, total + DP__HDR);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &total, sizeof total);
+    dp__account((int64_t) total);
+    return p + DP__HDR;
 }
 
 void *dp_realloc(void *ptr, size_t size) {

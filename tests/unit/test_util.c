@@ -48,6 +48,26 @@ DP_TEST(alloc_accounting_and_fault_injection) {
     dp_free(z);
     dp_free(NULL);
     DP_ASSERT_EQ_INT(dp_alloc_live_bytes(), live0);
+    /* calloc: zeroed (also after reuse of a dirtied block), accounted, resizable, injectable. */
+    unsigned char *d = dp_malloc(4096);
+    DP_ASSERT_TRUE(d != NULL);
+    memset(d, 0xab, 4096);
+    dp_free(d);
+    for (size_t n = 1; n <= ((size_t) 1 << 22); n *= 64) {
+        unsigned char *c = dp_calloc(n, 3);
+        DP_ASSERT_TRUE(c != NULL);
+        DP_ASSERT_EQ_INT(dp_alloc_live_bytes() - live0, (int64_t) (3 * n));
+        for (size_t i = 0; i < 3 * n; i++)
+            if (c[i] != 0)
+                DP_FAILF("dp_calloc(%zu, 3): byte %zu is %d", n, i, c[i]);
+        c = dp_realloc(c, 6 * n);
+        DP_ASSERT_TRUE(c != NULL);
+        DP_ASSERT_EQ_INT(dp_alloc_live_bytes() - live0, (int64_t) (6 * n));
+        dp_free(c);
+    }
+    dp_alloc_fail_after(1);
+    DP_ASSERT_TRUE(dp_calloc(4, 4) == NULL);
+    DP_ASSERT_EQ_INT(dp_alloc_live_bytes(), live0);
 }
 
 DP_TEST(cursor_bounds_and_varints) {
