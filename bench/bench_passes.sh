@@ -75,6 +75,6 @@ for p, v in m['passes'].items():
 if rss:
     n = len(rss)
     q = [rss[i * (n - 1) // 4] for i in range(5)]
-    print(f"{sys.argv[3]:<14} RSS sampled every 1 s over {n} s: quartiles {', '.join(f'{x:.0f}' for x in q)} MiB, max {max(rss):.0f} MiB")
+    print(f"{sys.argv[3]:<14} RSS sampled every 1 s over {n} s: at 0/25/50/75/100 % of the run {', '.join(f'{x:.0f}' for x in q)} MiB, max {max(rss):.0f} MiB")
 PY
 done
