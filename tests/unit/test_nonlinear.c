@@ -4,87 +4,12 @@
  * features on the rows our definition uses), planted relations at n = 20,000 with the null
  * level, determinism, thread independence, zero weights, constant columns. */
 #include "dp_test.h"
+#include "dp_test_py.h"
 #include "passes/dp_nonlinear.h"
 #include "transform/dp_normal.h"
 #include "util/dp_rng.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-static bool nl_have_numpy(void) {
-    return system("/usr/bin/python3 -c 'import numpy, scipy' >/dev/null 2>&1") == 0;
-}
-
-static void nl_write(const char *name, const double *x, size_t n) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dp_test_tmp_dir(), name);
-    FILE *f = fopen(path, "wb");
-    DP_ASSERT_TRUE(f != NULL);
-    DP_ASSERT_EQ_INT(fwrite(x, sizeof(double), n, f), n);
-    fclose(f);
-}
-
-static void nl_read(const char *name, double *x, size_t n) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dp_test_tmp_dir(), name);
-    FILE *f = fopen(path, "rb");
-    DP_ASSERT_TRUE(f != NULL);
-    DP_ASSERT_EQ_INT(fread(x, sizeof(double), n, f), n);
-    fclose(f);
-}
-
-static void nl_python(const char *body) {
-    char path[4096], cmd[8300];
-    snprintf(path, sizeof path, "%s/script.py", dp_test_tmp_dir());
-    FILE *f = fopen(path, "w");
-    DP_ASSERT_TRUE(f != NULL);
-    fprintf(f, "import sys\nimport numpy as np\nsys.path.insert(0, '%s')\nimport oracle as O\n",
-            dp_test_path("tests/oracle"));
-    fprintf(f, "TMP = '%s'\n", dp_test_tmp_dir());
-    fprintf(f,
-            "def rd(n, shape):\n    return np.fromfile(TMP + '/' + n, dtype='<f8').reshape(shape)"
-            "\ndef wr(n, a):\n    np.ascontiguousarray(a, dtype='<f8').tofile(TMP + '/' + n)\n");
-    fputs(body, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s", path);
-    DP_ASSERT_EQ_INT(system(cmd), 0);
-}
-
-typedef struct nl_idx {
-    double v;
-    int64_t i;
-} nl_idx;
-
-static int nl_cmp_idx(const void *a, const void *b) {
-    const nl_idx *x = a, *y = b;
-    if (x->v != y->v)
-        return x->v < y->v ? -1 : 1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
-/* Exact empirical marginal model of one column: average ranks R over the finite values,
- * z = Phi^-1(R/(n+1)) (normal scores), u = R/n (the RDC reference copula); NaN stays NaN. */
-static void nl_copula(const double *x, int64_t n, double *z, double *u) {
-    nl_idx *s = malloc(sizeof(nl_idx) * (size_t) n);
-    int64_t m = 0;
-    for (int64_t t = 0; t < n; t++) {
-        if (isfinite(x[t]))
-            s[m++] = (nl_idx){x[t], t};
-        z[t] = u[t] = NAN;
-    }
-    qsort(s, (size_t) m, sizeof *s, nl_cmp_idx);
-    for (int64_t a = 0; a < m;) {
-        int64_t b = a;
-        while (b + 1 < m && s[b + 1].v == s[a].v)
-            b++;
-        double R = 0.5 * (double) (a + b) + 1.0;
-        for (int64_t c = a; c <= b; c++) {
-            z[s[c].i] = dp_norm_ppf(R / ((double) m + 1.0));
-            u[s[c].i] = R / (double) m;
-        }
-        a = b + 1;
-    }
-    free(s);
-}
 
 typedef struct nl_run {
     dp_backend *be;
@@ -102,7 +27,7 @@ static void nl_compute(nl_run *r, const double *X, int64_t n, int64_t p, const c
     r->z = malloc(sizeof(double) * (size_t) (n * p));
     r->u = malloc(sizeof(double) * (size_t) (n * p));
     for (int64_t i = 0; i < p; i++)
-        nl_copula(X + i * n, n, r->z + i * n, r->u + i * n);
+        dp_test_copula(X + i * n, n, r->z + i * n, r->u + i * n);
     DP_ASSERT_OK(dp_backend_cpu_create(NULL, &r->be, ep), ep);
     DP_ASSERT_OK(dp_featgram_create(cfg, p, names, r->be, &r->g, ep), ep);
     for (int64_t t = 0; t < n; t += batch) {
@@ -133,7 +58,7 @@ static void nl_write_draws(const dp_featgram *g, int64_t p, int64_t k, const cha
         memcpy(W + i * 2 * k, w, sizeof(double) * (size_t) k);
         memcpy(W + i * 2 * k + k, b, sizeof(double) * (size_t) k);
     }
-    nl_write(name, W, (size_t) (p * 2 * k));
+    dp_test_py_write(name, W, (size_t) (p * 2 * k));
     free(W);
 }
 
@@ -273,7 +198,7 @@ DP_TEST(nonlinear_sigma_max_and_whitening) {
             /* condition number of C + lambda I is ~1e6: rounding grows to ~1e-10 */
             DP_ASSERT_NEAR(s, a == c ? 1.0 : 0.0, 1e-9);
         }
-    if (!nl_have_numpy())
+    if (!dp_test_py_have_numpy())
         return;
     /* Random general matrices against numpy's SVD. */
     enum { R = 30 };
@@ -282,10 +207,10 @@ DP_TEST(nonlinear_sigma_max_and_whitening) {
         Ms[x] = dp_rng_normal(&r) * (x < K * K ? 1e-8 : 1.0);
     for (int q = 0; q < R; q++)
         got[q] = dp__sigma_max(K, Ms + q * K * K, work);
-    nl_write("M.bin", Ms, R * K * K);
-    nl_python("M = rd('M.bin', (30, 20, 20))\n"
-              "wr('s.bin', [np.linalg.svd(m.T, compute_uv=False)[0] for m in M])\n");
-    nl_read("s.bin", ref, R);
+    dp_test_py_write("M.bin", Ms, R * K * K);
+    dp_test_py_run("M = rd('M.bin', (30, 20, 20))\n"
+                   "wr('s.bin', [np.linalg.svd(m.T, compute_uv=False)[0] for m in M])\n");
+    dp_test_py_read("s.bin", ref, R);
     for (int q = 0; q < R; q++)
         DP_ASSERT_REL(got[q], ref[q], 1e-13, 0.0);
 }
@@ -293,7 +218,7 @@ DP_TEST(nonlinear_sigma_max_and_whitening) {
 /* ---- against the oracle --------------------------------------------------------------------- */
 
 DP_TEST(nonlinear_matches_oracle_complete_data) {
-    if (!nl_have_numpy())
+    if (!dp_test_py_have_numpy())
         DP_SKIP("python3-numpy/scipy not available");
     const int64_t n = 2000, p = 8;
     double *X = nl_planted(n, 21, 0.0);
@@ -304,15 +229,15 @@ DP_TEST(nonlinear_matches_oracle_complete_data) {
     dp_nonlinear_options_default(&opt);
     nl_run r;
     nl_compute(&r, X, n, p, nl_names, &cfg, &opt, 500);
-    nl_write("X.bin", X, (size_t) (n * p));
+    dp_test_py_write("X.bin", X, (size_t) (n * p));
     nl_write_draws(r.g, p, cfg.k, "W.bin");
-    nl_python("X = rd('X.bin', (8, 2000)).T\n"
-              "W = rd('W.bin', (8, 2, 20))\n"
-              "wr('H.bin', O.mercer_hsic_cka(X, m=10))\n"
-              "wr('R.bin', O.rdc(X, k=20, s=6.0, method='cov', ridge=1e-6, weights=W))\n");
+    dp_test_py_run("X = rd('X.bin', (8, 2000)).T\n"
+                   "W = rd('W.bin', (8, 2, 20))\n"
+                   "wr('H.bin', O.mercer_hsic_cka(X, m=10))\n"
+                   "wr('R.bin', O.rdc(X, k=20, s=6.0, method='cov', ridge=1e-6, weights=W))\n");
     double H[64], R[64];
-    nl_read("H.bin", H, 64);
-    nl_read("R.bin", R, 64);
+    dp_test_py_read("H.bin", H, 64);
+    dp_test_py_read("R.bin", R, 64);
     /* Issue 6 asks for 1e-6; the two computations differ only by rounding (one-pass shifted
      * float64 sums vs numpy's two-pass), so 1e-9 holds with a wide margin. */
     for (int64_t x = 0; x < p * p; x++) {
@@ -325,7 +250,7 @@ DP_TEST(nonlinear_matches_oracle_complete_data) {
 }
 
 DP_TEST(nonlinear_matches_oracle_missing_data) {
-    if (!nl_have_numpy())
+    if (!dp_test_py_have_numpy())
         DP_SKIP("python3-numpy/scipy not available");
     /* What is compared. Our features of a column are fixed by its own marginal (z, u of the
      * observed values); a missing value's feature row is the pilot. The oracle cannot recompute
@@ -342,7 +267,7 @@ DP_TEST(nonlinear_matches_oracle_missing_data) {
     dp_featgram_config_default(&cfg);
     cfg.seed = 5;
     cfg.block_rows = 256;
-    nl_write("X.bin", X, (size_t) (n * p));
+    dp_test_py_write("X.bin", X, (size_t) (n * p));
     for (int mode = 0; mode < 2; mode++) {
         dp_nonlinear_options opt;
         dp_nonlinear_options_default(&opt);
@@ -350,11 +275,11 @@ DP_TEST(nonlinear_matches_oracle_missing_data) {
         nl_run r;
         nl_compute(&r, X, n, p, nl_names, &cfg, &opt, 111);
         if (mode == 0) {
-            nl_write("z.bin", r.z, (size_t) (n * p));
-            nl_write("u.bin", r.u, (size_t) (n * p));
-            nl_write("mp.bin", dp_featgram_mercer(r.g)->pilot, 10);
+            dp_test_py_write("z.bin", r.z, (size_t) (n * p));
+            dp_test_py_write("u.bin", r.u, (size_t) (n * p));
+            dp_test_py_write("mp.bin", dp_featgram_mercer(r.g)->pilot, 10);
             nl_write_draws(r.g, p, cfg.k, "W.bin");
-            nl_python(
+            dp_test_py_run(
                 "n, p = 1500, 8\n"
                 "z = rd('z.bin', (p, n)).T; u = rd('u.bin', (p, n)).T\n"
                 "mp = rd('mp.bin', (10,)); W = rd('W.bin', (p, 2, 20))\n"
@@ -389,8 +314,8 @@ DP_TEST(nonlinear_matches_oracle_missing_data) {
                 "wr('HI.bin', HI.T); wr('RI.bin', RI.T); wr('HP.bin', HP.T); wr('RP.bin', RP.T)\n");
         }
         double H[64], R[64];
-        nl_read(mode == 0 ? "HP.bin" : "HI.bin", H, 64);
-        nl_read(mode == 0 ? "RP.bin" : "RI.bin", R, 64);
+        dp_test_py_read(mode == 0 ? "HP.bin" : "HI.bin", H, 64);
+        dp_test_py_read(mode == 0 ? "RP.bin" : "RI.bin", R, 64);
         /* Rounding only (see the complete-data test); issue 6 asks for 1e-6. */
         for (int64_t x = 0; x < p * p; x++) {
             DP_ASSERT_NEAR(r.res.hsic[x], H[x], 1e-9);
