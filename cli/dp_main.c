@@ -252,6 +252,37 @@ out:
     return rc;
 }
 
+/* ---- commands with settings (stats, corr, run) ------------------------------------------- */
+
+/* What such a command does once its settings are parsed; ctx is the dp_cli_cmd's ctx. */
+typedef dp_status (*dp__config_main)(const char *const *inputs, int n_inputs, const dp_config *cfg,
+                                     void *ctx, dp_error *err);
+
+/* Their shared driver: settings from the command line (and --config), MPI around the command
+ * (a no-op unless started by mpirun / srun), one exit code. */
+static int dp__config_cmd_main(const dp_cli_cmd *cmd, int argc, char **argv, dp__config_main fn) {
+    dp_config *cfg = NULL;
+    dp_error err = {0};
+    dp_status st = dp_config_create(&cfg, &err);
+    if (st != DP_OK)
+        return dp_cli_fail(cmd->name, st, &err);
+    dp_cli_parser p;
+    int rc = dp_cli_parse_config(cmd, argc, argv, cfg, &p);
+    if (rc == -1) {
+        rc = 0;
+    } else if (rc == 0) {
+        st = dp_mpi_init(&err);
+        if (st == DP_OK)
+            st = fn((const char *const *) p.positional, p.n_positional, cfg, cmd->ctx, &err);
+        if (st != DP_OK)
+            rc = dp_cli_fail(cmd->name, st, &err);
+        rc = dp_mpi_finalize(rc);
+    }
+    dp_cli_free(&p);
+    dp_config_free(cfg);
+    return rc;
+}
+
 /* ---- stats ------------------------------------------------------------------------------- */
 
 enum { OPT_OUTPUT = 200 };
@@ -274,6 +305,11 @@ static const dp_cli_opt stats_opts[] = {
     {OPT_JSON, "json", 0, NULL, "JSON array instead of TSV"},
 };
 
+static dp_status stats_main(const char *const *inputs, int n_inputs, const dp_config *cfg,
+                            void *ctx, dp_error *err) {
+    return dp_cmd_stats(inputs, n_inputs, cfg, &((stats_ctx *) ctx)->o, stdout, err);
+}
+
 static int cmd_stats(int argc, char **argv) {
     stats_ctx ctx = {{0}};
     dp_cli_cmd cmd = {
@@ -290,27 +326,7 @@ static int cmd_stats(int argc, char **argv) {
         (int) (sizeof stats_opts / sizeof stats_opts[0]),
         stats_extra,
         &ctx};
-    dp_config *cfg = NULL;
-    dp_error err = {0};
-    dp_status st = dp_config_create(&cfg, &err);
-    if (st != DP_OK)
-        return dp_cli_fail("stats", st, &err);
-    dp_cli_parser p;
-    int rc = dp_cli_parse_config(&cmd, argc, argv, cfg, &p);
-    if (rc == -1) {
-        rc = 0;
-    } else if (rc == 0) {
-        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
-        if (st == DP_OK)
-            st = dp_cmd_stats((const char *const *) p.positional, p.n_positional, cfg, &ctx.o,
-                              stdout, &err);
-        if (st != DP_OK)
-            rc = dp_cli_fail("stats", st, &err);
-        rc = dp_mpi_finalize(rc);
-    }
-    dp_cli_free(&p);
-    dp_config_free(cfg);
-    return rc;
+    return dp__config_cmd_main(&cmd, argc, argv, stats_main);
 }
 
 /* ---- corr --------------------------------------------------------------------------------- */
@@ -360,6 +376,11 @@ static const dp_cli_opt corr_opts[] = {
     {OPT_NULL, "null", 0, NULL, "print the estimated null level of hsic / rdc"},
 };
 
+static dp_status corr_main(const char *const *inputs, int n_inputs, const dp_config *cfg, void *ctx,
+                           dp_error *err) {
+    return dp_cmd_corr(inputs, n_inputs, cfg, ctx, stdout, err);
+}
+
 static int cmd_corr(int argc, char **argv) {
     dp_corr_options o = {0};
     dp_cli_cmd cmd = {
@@ -377,30 +398,16 @@ static int cmd_corr(int argc, char **argv) {
         (int) (sizeof corr_opts / sizeof corr_opts[0]),
         corr_extra,
         &o};
-    dp_config *cfg = NULL;
-    dp_error err = {0};
-    dp_status st = dp_config_create(&cfg, &err);
-    if (st != DP_OK)
-        return dp_cli_fail("corr", st, &err);
-    dp_cli_parser p;
-    int rc = dp_cli_parse_config(&cmd, argc, argv, cfg, &p);
-    if (rc == -1) {
-        rc = 0;
-    } else if (rc == 0) {
-        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
-        if (st == DP_OK)
-            st = dp_cmd_corr((const char *const *) p.positional, p.n_positional, cfg, &o, stdout,
-                             &err);
-        if (st != DP_OK)
-            rc = dp_cli_fail("corr", st, &err);
-        rc = dp_mpi_finalize(rc);
-    }
-    dp_cli_free(&p);
-    dp_config_free(cfg);
-    return rc;
+    return dp__config_cmd_main(&cmd, argc, argv, corr_main);
 }
 
 /* ---- run ---------------------------------------------------------------------------------- */
+
+static dp_status run_main(const char *const *inputs, int n_inputs, const dp_config *cfg, void *ctx,
+                          dp_error *err) {
+    (void) ctx;
+    return dp_cmd_run(inputs, n_inputs, cfg, err);
+}
 
 static int cmd_run(int argc, char **argv) {
     dp_cli_cmd cmd = {
@@ -420,26 +427,7 @@ static int cmd_run(int argc, char **argv) {
         0,
         NULL,
         NULL};
-    dp_config *cfg = NULL;
-    dp_error err = {0};
-    dp_status st = dp_config_create(&cfg, &err);
-    if (st != DP_OK)
-        return dp_cli_fail("run", st, &err);
-    dp_cli_parser p;
-    int rc = dp_cli_parse_config(&cmd, argc, argv, cfg, &p);
-    if (rc == -1) {
-        rc = 0;
-    } else if (rc == 0) {
-        st = dp_mpi_init(&err); /* a no-op unless started by mpirun / srun */
-        if (st == DP_OK)
-            st = dp_cmd_run((const char *const *) p.positional, p.n_positional, cfg, &err);
-        if (st != DP_OK)
-            rc = dp_cli_fail("run", st, &err);
-        rc = dp_mpi_finalize(rc);
-    }
-    dp_cli_free(&p);
-    dp_config_free(cfg);
-    return rc;
+    return dp__config_cmd_main(&cmd, argc, argv, run_main);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
