@@ -466,61 +466,45 @@ void dp_scan_free(dp_scan *s) {
 
 /* ---- next ---------------------------------------------------------------------------------- */
 
+/* Count one non-finite value by kind: the reader's NULL pattern, another NaN, +Inf or -Inf. */
+static void dp__count_missing(double v, dp_batch_counts *c) {
+    if (isnan(v)) {
+        uint64_t bits;
+        memcpy(&bits, &v, 8);
+        if (bits == DP_PQ_NULL_BITS)
+            c->n_null++;
+        else
+            c->n_nan++;
+    } else if (v > 0) {
+        c->n_posinf++;
+    } else {
+        c->n_neginf++;
+    }
+}
+
 /* Copy source rows into batch column j, converting to the batch's NaN convention and counting
- * the kinds of missing values. */
+ * the kinds of missing values. src may equal dst (plain scans normalise the slot in place: then
+ * only the rare non-finite values are written). */
 static void dp__copy_col(const double *src, const int64_t *rows, int64_t n, double *dst,
                          dp_batch_counts *c) {
-    /* src may equal dst (plain scans normalise the slot in place). */
-    int64_t nul = 0, nan = 0, pinf = 0, ninf = 0;
+    memset(c, 0, sizeof *c);
     if (rows == NULL && src == dst) {
-        /* In place: read everything, write only the (rare) non-finite values. */
         for (int64_t i = 0; i < n; i++) {
-            double v = dst[i];
-            if (DP_UNLIKELY(!isfinite(v))) {
-                if (isnan(v)) {
-                    uint64_t bits;
-                    memcpy(&bits, &v, 8);
-                    if (bits == DP_PQ_NULL_BITS)
-                        nul++;
-                    else
-                        nan++;
-                } else if (v > 0) {
-                    pinf++;
-                } else {
-                    ninf++;
-                }
+            if (DP_UNLIKELY(!isfinite(dst[i]))) {
+                dp__count_missing(dst[i], c);
                 dst[i] = NAN;
             }
         }
-        c->n_null = nul;
-        c->n_nan = nan;
-        c->n_posinf = pinf;
-        c->n_neginf = ninf;
         return;
     }
     for (int64_t i = 0; i < n; i++) {
         double v = rows != NULL ? src[rows[i]] : src[i];
         if (DP_UNLIKELY(!isfinite(v))) {
-            if (isnan(v)) {
-                uint64_t bits;
-                memcpy(&bits, &v, 8);
-                if (bits == DP_PQ_NULL_BITS)
-                    nul++;
-                else
-                    nan++;
-            } else if (v > 0) {
-                pinf++;
-            } else {
-                ninf++;
-            }
+            dp__count_missing(v, c);
             v = NAN;
         }
         dst[i] = v;
     }
-    c->n_null = nul;
-    c->n_nan = nan;
-    c->n_posinf = pinf;
-    c->n_neginf = ninf;
 }
 
 dp_status dp_scan_next(dp_scan *s, const dp_batch **batch, dp_error *err) {
