@@ -111,13 +111,7 @@ dp_status dp_cmd_corr(const char *const *inputs, int n_inputs, const struct dp_c
                 "gaussian), not %s",
                 method);
     st = dp__check_settings(cfg, nonlinear ? DP_PASS4 : DP_PASS2, err);
-    if (st == DP_OK)
-        st = dp__inputs_open(cfg, inputs, n_inputs, &in, err);
-    if (st == DP_OK)
-        st = dp__env_open(&env, cfg, err);
-    /* MPI: every rank must have started and see the same inputs before the scans. */
-    DP_CHECK(
-        dp__dist_agree(st, in.ds != NULL ? dp_dataset_fingerprint(in.ds) : 0, "input files", err));
+    DP_CHECK(dp__open_inputs_env(st, cfg, inputs, n_inputs, &in, &env, err));
     p1 = dp_calloc((size_t) in.sel.n, sizeof *p1);
     const char **all = dp_calloc((size_t) in.sel.n, sizeof *all);
     if (p1 == NULL || all == NULL) {

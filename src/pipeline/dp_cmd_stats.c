@@ -22,13 +22,7 @@ dp_status dp_cmd_stats(const char *const *inputs, int n_inputs, const struct dp_
     FILE *f = out;
     dp_pass1_opts p1;
     st = dp__pass1_options(cfg, &p1, err);
-    if (st == DP_OK)
-        st = dp__inputs_open(cfg, inputs, n_inputs, &in, err);
-    if (st == DP_OK)
-        st = dp__env_open(&env, cfg, err);
-    /* MPI: every rank must have started and see the same inputs before the scan. */
-    DP_CHECK(
-        dp__dist_agree(st, in.ds != NULL ? dp_dataset_fingerprint(in.ds) : 0, "input files", err));
+    DP_CHECK(dp__open_inputs_env(st, cfg, inputs, n_inputs, &in, &env, err));
     cols = dp_calloc((size_t) in.sel.n, sizeof *cols);
     names = dp_calloc((size_t) in.sel.n, sizeof *names);
     if (cols == NULL || names == NULL)

@@ -31,6 +31,16 @@ dp_status dp__env_open(dp__env *env, const dp_config *cfg, dp_error *err) {
     return st;
 }
 
+dp_status dp__open_inputs_env(dp_status st, const dp_config *cfg, const char *const *inputs,
+                              int n_inputs, dp__inputs *in, dp__env *env, dp_error *err) {
+    if (st == DP_OK)
+        st = dp__inputs_open(cfg, inputs, n_inputs, in, err);
+    if (st == DP_OK)
+        st = dp__env_open(env, cfg, err);
+    return dp__dist_agree(st, in->ds != NULL ? dp_dataset_fingerprint(in->ds) : 0, "input files",
+                          err);
+}
+
 void dp__env_close(dp__env *env) {
     dp_cuda_close(env->cuda);
     dp_backend_free(env->backend);

@@ -33,6 +33,13 @@ typedef struct dp__env {
 dp_status dp__env_open(dp__env *env, const dp_config *cfg, dp_error *err) DP_MUST_USE;
 void dp__env_close(dp__env *env);
 
+/* The start of stats and corr: unless st already failed (a settings check), open the inputs
+ * and the environment; then every MPI rank agrees that all started and see the same inputs
+ * (the status of every rank, as dp__dist_agree). */
+dp_status dp__open_inputs_env(dp_status st, const dp_config *cfg, const char *const *inputs,
+                              int n_inputs, dp__inputs *in, dp__env *env,
+                              dp_error *err) DP_MUST_USE;
+
 /* Pass 1 over cols[0..n) of ds: statistics, decisions (out[n]) and the models of every column
  * (models->m[k] for column k). */
 dp_status dp__p1_run(const dp__env *env, const dp_dataset *ds, const int32_t *cols, int32_t n,
